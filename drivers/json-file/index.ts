@@ -1,0 +1,80 @@
+import * as path from 'node:path';
+import { DriverContext, DriverDefinition, LogDriver, SendResult } from '../../engine/logs/driver';
+import { LogMessage } from '../../engine/logs/message';
+import { formatRFC3339Nano } from '../../engine/logs/timefmt';
+import { extraAttributes } from '../shared/attrs';
+import { expandTag } from '../shared/tag';
+import { JsonEntryEncoder } from './encode';
+import { LogFile } from './logfile';
+import { JsonFileOptions, parseJsonFileOptions } from './options';
+
+export function jsonLogPath(ctx: Pick<DriverContext, 'id' | 'logDir'>): string {
+  return path.join(ctx.logDir, `${ctx.id}-json.log`);
+}
+
+/**
+ * Writes Docker's json-file log. A batch (one pipe chunk, usually) becomes one write:
+ * entries are encoded into a reused buffer, cut only where the size check says rotate.
+ */
+export class JsonFileDriver implements LogDriver {
+  readonly name = 'json-file';
+  private scratch = Buffer.allocUnsafe(1 << 20);
+  private ends = new Int32Array(1024);
+
+  constructor(readonly file: LogFile, private readonly encoder: JsonEntryEncoder) {}
+
+  async send(batch: readonly LogMessage[]): Promise<SendResult> {
+    try {
+      this.write(batch);
+      return { status: 'ok' };
+    } catch (e) {
+      return { status: 'retry', error: e as Error };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.file.close();
+  }
+
+  private write(batch: readonly LogMessage[]): void {
+    let bound = 0;
+    for (const m of batch) bound += this.encoder.maxLength(m);
+    if (bound > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(bound, this.scratch.length * 2));
+    if (batch.length > this.ends.length) this.ends = new Int32Array(Math.max(batch.length, this.ends.length * 2));
+    const out = this.scratch;
+    const ends = this.ends;
+    const total = this.encoder.encodeBatch(batch, out, ends);
+    const max = this.file.opts.maxSize;
+    if (max === null) return this.append(out, 0, total, batch, 0, batch.length);
+    // Docker checks the size before each entry: cut the encoded bytes where that check rotates.
+    let from = 0;
+    let fromByte = 0;
+    for (let i = 0; i < batch.length; i++) {
+      if (this.file.currentSize + (i > from ? ends[i - 1]! - fromByte : 0) >= max) {
+        if (i > from) this.append(out, fromByte, ends[i - 1]!, batch, from, i);
+        this.file.rotate();
+        from = i;
+        fromByte = i > 0 ? ends[i - 1]! : 0;
+      }
+    }
+    this.append(out, fromByte, total, batch, from, batch.length);
+  }
+
+  private append(out: Buffer, a: number, b: number, batch: readonly LogMessage[], from: number, to: number): void {
+    if (to > from) this.file.append(out.subarray(a, b), to - from, formatRFC3339Nano(batch[to - 1]!.time));
+  }
+}
+
+export function openJsonFileDriver(o: JsonFileOptions, ctx: DriverContext): JsonFileDriver {
+  const attrs = extraAttributes(o.attrs, ctx);
+  if (o.attrs['tag'] !== undefined) attrs['tag'] = expandTag(o.attrs['tag'], ctx);
+  const file = new LogFile(jsonLogPath(ctx), { maxSize: o.maxSize, maxFiles: o.maxFiles, compress: o.compress });
+  return new JsonFileDriver(file, new JsonEntryEncoder(attrs));
+}
+
+export const jsonFile: DriverDefinition<JsonFileOptions> = {
+  name: 'json-file',
+  parseOptions: parseJsonFileOptions,
+  batch: { maxEvents: 1 << 20, maxBytes: 64 << 20, flushMs: 0 },
+  create: async (o, ctx) => openJsonFileDriver(o, ctx),
+};

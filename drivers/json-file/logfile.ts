@@ -1,0 +1,147 @@
+import * as fs from 'node:fs';
+import { compressRotated } from './compress';
+
+export interface LogFileOptions {
+  /** Rotate when the current file has reached this many bytes; null = never. */
+  maxSize: number | null;
+  /** Files kept in all, the current one included (>= 1). */
+  maxFiles: number;
+  compress: boolean;
+}
+
+export interface LogFileEvents {
+  /** After bytes were appended to the current file. */
+  write(): void;
+  /** After the current file was rotated away and a new one opened. */
+  rotate(): void;
+  /** After the writer closed: nothing more will be written. */
+  close(): void;
+}
+
+const KEEP_COUNTS = 4096;
+
+/**
+ * The files of one json-file log: `<base>`, `<base>.1` ... `<base>.N-1` (`.gz` when compressed),
+ * as Docker lays them out. Owns appending, rotation and compression, and tells readers
+ * what happened so a follower never has to poll or guess.
+ *
+ * Generations: the file created at open has generation 0 and each rotation starts the next,
+ * so the file at `<base>.k` holds generation `generation - k`. A reader holding an older
+ * generation can find the one after it, or learn how many entries were rotated away.
+ */
+export class LogFile {
+  private fd: number;
+  private size: number;
+  private gen = 0;
+  private lastTime: string | undefined;
+  private readonly counts = new Map<number, number>();
+  private readonly listeners = new Set<Partial<LogFileEvents>>();
+  private closed = false;
+  /** Compressions still running, so close() can wait for them. */
+  private readonly compressing = new Set<Promise<void>>();
+
+  constructor(readonly path: string, readonly opts: LogFileOptions) {
+    this.fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+    this.size = fs.fstatSync(this.fd).size;
+    this.counts.set(0, 0);
+  }
+
+  get generation(): number { return this.gen; }
+  get isClosed(): boolean { return this.closed; }
+  get currentSize(): number { return this.size; }
+
+  /** True when the next entry must go to a new file (Docker checks before each write). */
+  needsRotation(): boolean {
+    return this.opts.maxSize !== null && this.size >= this.opts.maxSize;
+  }
+
+  /** Appends whole entries (count of them, the last one stamped lastTime). */
+  append(bytes: Buffer, entries: number, lastTime: string): void {
+    let off = 0;
+    while (off < bytes.length) off += fs.writeSync(this.fd, bytes, off, bytes.length - off);
+    this.size += bytes.length;
+    this.lastTime = lastTime;
+    this.counts.set(this.gen, (this.counts.get(this.gen) ?? 0) + entries);
+    this.emit('write');
+  }
+
+  /** Renames the chain one step down and opens a fresh current file. */
+  rotate(): void {
+    const n = this.opts.maxFiles;
+    fs.closeSync(this.fd);
+    if (n < 2) {
+      unlinkQuiet(this.path);
+    } else {
+      unlinkQuiet(`${this.path}.${n - 1}`);
+      unlinkQuiet(`${this.path}.${n - 1}.gz`);
+      for (let i = n - 1; i >= 2; i--) {
+        renameQuiet(`${this.path}.${i - 1}`, `${this.path}.${i}`);
+        renameQuiet(`${this.path}.${i - 1}.gz`, `${this.path}.${i}.gz`);
+      }
+      fs.renameSync(this.path, `${this.path}.1`);
+    }
+    const rotatedGen = this.gen;
+    const rotatedLast = this.lastTime;
+    this.fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o640);
+    this.size = 0;
+    this.gen++;
+    this.counts.set(this.gen, 0);
+    this.counts.delete(this.gen - KEEP_COUNTS);
+    if (this.opts.compress && n >= 2) this.startCompression(rotatedGen, rotatedLast);
+    this.emit('rotate');
+  }
+
+  /**
+   * Where generation g lives now: the path of its file (plain or .gz, whichever exists),
+   * or undefined when it has been rotated out of the chain (or does not exist yet).
+   */
+  pathOf(g: number): string | undefined {
+    const k = this.gen - g;
+    if (k < 0 || k > this.opts.maxFiles - 1 || (k > 0 && this.opts.maxFiles < 2)) return undefined;
+    if (k === 0) return this.path;
+    const plain = `${this.path}.${k}`;
+    return fs.existsSync(plain) ? plain : `${this.path}.${k}.gz`;
+  }
+
+  /** Entries written to generation g, if still remembered. */
+  entriesIn(g: number): number | undefined {
+    return this.counts.get(g);
+  }
+
+  on(listener: Partial<LogFileEvents>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+    await Promise.allSettled([...this.compressing]);
+    this.emit('close');
+  }
+
+  private startCompression(g: number, lastTime: string | undefined): void {
+    const job = compressRotated(`${this.path}.1`, lastTime, (tmp) => {
+      // Runs on completion: the generation may have moved down the chain meanwhile.
+      const k = this.gen - g;
+      if (k > this.opts.maxFiles - 1) { unlinkQuiet(tmp); return; }
+      fs.renameSync(tmp, `${this.path}.${k}.gz`);
+      unlinkQuiet(`${this.path}.${k}`);
+    }).catch(() => { /* the plain file stays; readers read it as it is */ });
+    this.compressing.add(job);
+    void job.finally(() => this.compressing.delete(job));
+  }
+
+  private emit(ev: keyof LogFileEvents): void {
+    for (const l of this.listeners) l[ev]?.();
+  }
+}
+
+function unlinkQuiet(p: string): void {
+  try { fs.unlinkSync(p); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+}
+
+function renameQuiet(from: string, to: string): void {
+  try { fs.renameSync(from, to); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+}

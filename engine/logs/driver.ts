@@ -1,0 +1,58 @@
+import { LogMessage } from './message';
+import { LogReader } from './reader';
+
+/** What a driver says about a batch; the outlet decides what happens next. */
+export type SendResult =
+  | { status: 'ok' }
+  | { status: 'retry'; error: Error; retryAfterMs?: number }
+  | { status: 'fail'; error: Error };
+
+export interface LogDriver {
+  readonly name: string;
+  /** Delivers a batch. Messages are immutable: the driver must not change them. */
+  send(batch: readonly LogMessage[], signal: AbortSignal): Promise<SendResult>;
+  close(): Promise<void>;
+  /** Drivers that store logs where they can be read back (json-file) offer a reader. */
+  reader?(): LogReader;
+}
+
+/** What a driver knows of the workload it logs for; no agent objects leak in here. */
+export interface DriverContext {
+  id: string;
+  name: string;
+  /** The workload's own folder, `<data-root>/containers/<id>`. */
+  logDir: string;
+  labels: Readonly<Record<string, string>>;
+  env: readonly string[];
+  /** The time the workload was created (ns), for tag templates. */
+  created: bigint;
+}
+
+export interface BatchPolicy {
+  maxEvents: number;
+  maxBytes: number;
+  /** How long to wait for a batch to fill; 0 sends at once. */
+  flushMs: number;
+}
+
+export interface DriverDefinition<O> {
+  readonly name: string;
+  /** Validates the driver's own options (generic ones like `mode` are removed first); throws OptionError. */
+  parseOptions(opts: Readonly<Record<string, string>>): O;
+  readonly batch: BatchPolicy;
+  create(o: O, ctx: DriverContext): Promise<LogDriver>;
+  /** Drivers whose logs can be read back without the agent's running writer (json-file after a restart). */
+  openReader?(o: O, ctx: DriverContext): LogReader;
+}
+
+/** A bad log option: the message names the key and what is accepted. */
+export class OptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionError';
+  }
+}
+
+export function unknownOption(key: string, driver: string): OptionError {
+  return new OptionError(`unknown log opt '${key}' for ${driver} log driver`);
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { StreamClock } from './clock';
+import { LogMessage, Stream, messageIn } from './message';
+
+/** Docker's copier buffer: a line at least this long is cut into partial messages. */
+export const MAX_LINE = 16 * 1024;
+
+interface OpenPartial { id: string; ordinal: number; time: bigint }
+
+/**
+ * Cuts one output stream into lines. A whole pipe chunk is handled at once with one
+ * timestamp (the time of the read), so the cost per line is one indexOf and one slice.
+ * Lines are zero-copy views of the chunk: the caller hands over chunks it never reuses.
+ * A line of MAX_LINE bytes or more becomes partial messages that share an id and the
+ * first chunk's time, as Docker's copier does.
+ */
+export class LineFramer {
+  private pending: Buffer | null = null;
+  private open: OpenPartial | null = null;
+
+  constructor(readonly stream: Stream, private readonly clock: StreamClock, private readonly maxLine = MAX_LINE) {}
+
+  push(chunk: Buffer): LogMessage[] {
+    const out: LogMessage[] = [];
+    const time = this.clock.next();
+    let buf = chunk;
+    if (this.pending) {
+      // Only the start of the chunk can finish the pending line: join just that much.
+      const nl = chunk.indexOf(10);
+      const need = this.maxLine - this.pending.length;
+      const take = nl >= 0 && nl <= need ? nl + 1 : Math.min(chunk.length, need);
+      buf = Buffer.concat([this.pending, chunk.subarray(0, take)]);
+      this.pending = null;
+      this.frame(buf, time, out, take === chunk.length);
+      if (take === chunk.length) return out;
+      buf = chunk.subarray(take);
+    }
+    this.frame(buf, time, out, true);
+    return out;
+  }
+
+  /** The stream ended: whatever is left becomes a final partial (no newline ever came). */
+  end(): LogMessage[] {
+    if (!this.pending) return [];
+    const rest = this.pending;
+    this.pending = null;
+    const out = [this.chunkOf(rest, 0, rest.length, this.clock.next(), false)];
+    this.open = null;
+    return out;
+  }
+
+  /** Frames buf; bytes after the last newline are kept as pending when keepRest. */
+  private frame(buf: Buffer, time: bigint, out: LogMessage[], keepRest: boolean): void {
+    const len = buf.length;
+    let pos = 0;
+    while (pos < len) {
+      const nl = buf.indexOf(10, pos);
+      const end = nl < 0 ? len : nl;
+      if (end - pos >= this.maxLine) {
+        out.push(this.chunkOf(buf, pos, pos + this.maxLine, time, false));
+        pos += this.maxLine;
+        continue;
+      }
+      if (nl < 0) {
+        if (keepRest) this.pending = Buffer.from(buf.subarray(pos));
+        else out.push(this.chunkOf(buf, pos, len, time, false));
+        return;
+      }
+      if (this.open) {
+        out.push(this.chunkOf(buf, pos, nl, time, true));
+        this.open = null;
+      } else {
+        out.push(messageIn(this.stream, time, buf, pos, nl));
+      }
+      pos = nl + 1;
+    }
+  }
+
+  private chunkOf(src: Buffer, start: number, end: number, time: bigint, last: boolean): LogMessage {
+    if (!this.open) this.open = { id: randomBytes(32).toString('hex'), ordinal: 0, time };
+    const p = this.open;
+    p.ordinal++;
+    return messageIn(this.stream, p.time, src, start, end, { id: p.id, ordinal: p.ordinal, last });
+  }
+}

@@ -1,0 +1,172 @@
+import { fullJitter, sleep } from './backoff';
+import { BatchPolicy, LogDriver } from './driver';
+import { LogMessage, lineLength } from './message';
+import { DeliveryMode } from './mode';
+
+export type DropReason = 'buffer-full' | 'send-failed' | 'closed';
+
+export interface OutletStats {
+  sent: number;
+  queuedBytes: number;
+  dropped: Record<DropReason, number>;
+}
+
+export interface OutletOptions {
+  delivery: DeliveryMode;
+  batch: BatchPolicy;
+  retry?: { baseMs: number; capMs: number };
+  /** Called on every failed send; the caller rate-limits what it prints. */
+  onError?: (e: Error) => void;
+}
+
+/**
+ * One driver's queue for one workload: bounded by bytes, batched, retried with
+ * full-jitter back-off. Blocking mode never drops: offer() returns false above the
+ * high-water mark and the caller stops reading the pipe until whenDrained().
+ * Non-blocking mode drops the newest lines when full, and counts every one.
+ */
+export class Outlet {
+  private readonly queue: (readonly LogMessage[])[] = [];
+  private head = 0; // index into queue[0] of the first unsent message
+  private bytes = 0;
+  private sending = false;
+  private closing = false;
+  private readonly abort = new AbortController();
+  private readonly waiters: (() => void)[] = [];
+  private idle: (() => void) | undefined;
+  readonly stats: OutletStats = { sent: 0, queuedBytes: 0, dropped: { 'buffer-full': 0, 'send-failed': 0, closed: 0 } };
+
+  constructor(readonly driver: LogDriver, private readonly opts: OutletOptions) {}
+
+  /** Queues messages; false means "stop reading until whenDrained()" (blocking mode only). */
+  offer(msgs: readonly LogMessage[]): boolean {
+    if (!msgs.length) return true;
+    if (this.closing) { this.stats.dropped.closed += msgs.length; return true; }
+    const max = this.opts.delivery.maxBufferBytes;
+    let accepted = msgs;
+    let size = byteSize(msgs, 0, msgs.length);
+    if (this.opts.delivery.mode === 'non-blocking' && this.bytes + size > max) {
+      // Keep what fits (an oversized message into an empty queue still goes, as Docker).
+      let n = 0;
+      let fit = 0;
+      while (n < msgs.length && (this.bytes + fit + lineLength(msgs[n]!) <= max || (this.bytes + fit === 0))) fit += lineLength(msgs[n++]!);
+      this.stats.dropped['buffer-full'] += msgs.length - n;
+      accepted = msgs.slice(0, n);
+      size = fit;
+    }
+    if (accepted.length) {
+      this.queue.push(accepted);
+      this.bytes += size;
+      this.stats.queuedBytes = this.bytes;
+      if (!this.sending) void this.pump();
+    }
+    return this.bytes < max;
+  }
+
+  /** Resolves once the queue is below its mark again. */
+  whenDrained(): Promise<void> {
+    if (this.bytes < this.opts.delivery.maxBufferBytes) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Sends what is queued (up to graceMs), then closes the driver; the rest is counted as dropped. */
+  async close(graceMs = 10_000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sending || this.bytes > 0) {
+      const flushed = new Promise<void>((resolve) => { this.idle = resolve; });
+      const timer = setTimeout(() => this.abort.abort(), graceMs);
+      if (!this.sending) void this.pump();
+      await flushed;
+      clearTimeout(timer);
+    }
+    this.abort.abort();
+    await this.driver.close();
+  }
+
+  private async pump(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.bytes > 0 || this.queue.length) {
+        if (this.abort.signal.aborted) { this.dropAll(); break; }
+        const { flushMs, maxEvents, maxBytes } = this.opts.batch;
+        if (flushMs > 0 && !this.closing && this.bytes < maxBytes && this.countQueued(maxEvents) < maxEvents) {
+          await sleep(flushMs, this.abort.signal);
+        }
+        const batch = this.take(maxEvents, maxBytes);
+        if (!batch.length) break;
+        await this.deliver(batch);
+        this.bytes -= byteSize(batch, 0, batch.length);
+        this.stats.queuedBytes = this.bytes;
+        this.releaseWaiters();
+      }
+    } finally {
+      this.sending = false;
+      this.releaseWaiters();
+      if (this.idle && this.bytes === 0) { this.idle(); this.idle = undefined; }
+    }
+  }
+
+  private async deliver(batch: readonly LogMessage[]): Promise<void> {
+    const retry = this.opts.retry ?? { baseMs: 100, capMs: 30_000 };
+    for (let attempt = 0; ; attempt++) {
+      let r;
+      try {
+        r = await this.driver.send(batch, this.abort.signal);
+      } catch (e) {
+        r = { status: 'retry' as const, error: e as Error };
+      }
+      if (r.status === 'ok') { this.stats.sent += batch.length; return; }
+      this.opts.onError?.(r.error);
+      if (r.status === 'fail') { this.stats.dropped['send-failed'] += batch.length; return; }
+      if (this.abort.signal.aborted) { this.stats.dropped.closed += batch.length; return; }
+      await sleep(Math.max(r.retryAfterMs ?? 0, fullJitter(attempt, retry.baseMs, retry.capMs)), this.abort.signal);
+    }
+  }
+
+  /** Takes up to maxEvents messages / maxBytes line bytes; whole queued arrays are passed on without copying. */
+  private take(maxEvents: number, maxBytes: number): readonly LogMessage[] {
+    const first = this.queue[0];
+    if (!first) return [];
+    if (this.head === 0 && first.length <= maxEvents && byteSize(first, 0, first.length) <= maxBytes) {
+      this.queue.shift();
+      return first;
+    }
+    const out: LogMessage[] = [];
+    let size = 0;
+    while (this.queue.length && out.length < maxEvents) {
+      const seg = this.queue[0]!;
+      const m = seg[this.head]!;
+      if (out.length && size + lineLength(m) > maxBytes) break;
+      out.push(m);
+      size += lineLength(m);
+      if (++this.head === seg.length) { this.queue.shift(); this.head = 0; }
+    }
+    return out;
+  }
+
+  private countQueued(limit: number): number {
+    let n = -this.head;
+    for (const seg of this.queue) { n += seg.length; if (n >= limit) break; }
+    return n;
+  }
+
+  private dropAll(): void {
+    this.stats.dropped.closed += this.countQueued(Infinity);
+    this.queue.length = 0;
+    this.head = 0;
+    this.bytes = 0;
+    this.stats.queuedBytes = 0;
+  }
+
+  private releaseWaiters(): void {
+    if (this.bytes >= this.opts.delivery.maxBufferBytes) return;
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+function byteSize(msgs: readonly LogMessage[], from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n += lineLength(msgs[i]!);
+  return n;
+}
