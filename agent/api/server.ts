@@ -1,0 +1,71 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { ApiError } from '../errors';
+
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: { ref: string; query: URLSearchParams; body: unknown }) => Promise<unknown>;
+
+interface Route { method: string; pattern: RegExp; handler: Handler }
+
+/**
+ * HTTP+JSON on a unix socket. A handler returns a value (sent as JSON) or writes a stream
+ * itself; a thrown ApiError becomes {message} with its status, anything else a 500.
+ */
+export class ApiServer {
+  private readonly routes: Route[] = [];
+  private readonly server = http.createServer((req, res) => void this.dispatch(req, res));
+
+  route(method: string, pattern: RegExp, handler: Handler): this {
+    this.routes.push({ method, pattern, handler });
+    return this;
+  }
+
+  async listen(socketPath: string): Promise<void> {
+    fs.rmSync(socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(socketPath, () => resolve());
+    });
+    fs.chmodSync(socketPath, 0o660);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://corral');
+    try {
+      const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+      if (!route) throw new ApiError(404, `no such endpoint: ${req.method} ${url.pathname}`);
+      const m = route.pattern.exec(url.pathname)!;
+      const body = await readJson(req);
+      const result = await route.handler(req, res, { ref: decodeURIComponent(m[1] ?? ''), query: url.searchParams, body });
+      if (!res.headersSent) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(result ?? {}));
+      }
+    } catch (e) {
+      const status = e instanceof ApiError ? e.status : 500;
+      const exitCode = e instanceof ApiError ? e.exitCode : (e as { exitCode?: number }).exitCode ?? 125;
+      if (!res.headersSent) {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: (e as Error).message, exitCode }));
+      } else {
+        res.end(JSON.stringify({ w: (e as Error).message }) + '\n');
+      }
+    }
+  }
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  if (req.method === 'GET' || req.method === 'DELETE') return undefined;
+  const parts: Buffer[] = [];
+  for await (const c of req) parts.push(c as Buffer);
+  if (!parts.length) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'request body is not valid JSON');
+  }
+}

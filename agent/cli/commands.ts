@@ -1,0 +1,86 @@
+import { Command } from 'commander';
+import { readRecords } from '../api/logwire';
+import { CliContext } from './context';
+import { printRecords } from './printlogs';
+import { CreateFlags, addCreateFlags, createRequest } from './runflags';
+
+/** Commands that act on workloads by reference; each prints what Docker's counterpart prints. */
+
+export function registerCreate(program: Command, ctx: () => CliContext): void {
+  addCreateFlags(program.command('create').description('create a workload without starting it'))
+    .action(async (command: string, args: string[], flags: CreateFlags) => {
+      const c = await ctx().client();
+      const { Id } = await c.json<{ Id: string }>('POST', '/workloads', createRequest(flags, command, args));
+      console.log(Id);
+    });
+}
+
+export function registerRun(program: Command, ctx: () => CliContext): void {
+  addCreateFlags(program.command('run').description('create and start a workload (attached unless -d)'))
+    .option('-d, --detach', 'run in the background and print the workload id')
+    .action(async (command: string, args: string[], flags: CreateFlags & { detach?: boolean }) => {
+      const c = await ctx().client();
+      const { Id } = await c.json<{ Id: string }>('POST', '/workloads', createRequest(flags, command, args));
+      if (flags.detach) {
+        await c.json('POST', `/workloads/${Id}/start`);
+        console.log(Id);
+        return;
+      }
+      // Attached: stream output until the workload exits; forward Ctrl-C and friends to it.
+      const forward = (sig: NodeJS.Signals) => void c.json('POST', `/workloads/${Id}/kill?signal=${sig}`).catch(() => {});
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);
+      const res = await c.stream('POST', `/workloads/${Id}/start?attach=1`);
+      const exit = await printRecords(readRecords(res), { timestamps: false, details: false });
+      process.exitCode = exit ?? 125;
+    });
+}
+
+function simple(program: Command, ctx: () => CliContext, name: string, description: string, act: (ref: string, opts: Record<string, string | boolean>) => Promise<string | void>) {
+  return program.command(name).description(description).argument('<workload...>')
+    .action(async (refs: string[], opts: Record<string, string | boolean>) => {
+      let failed = false;
+      for (const ref of refs) {
+        try {
+          const out = await act(ref, opts);
+          if (out !== undefined) console.log(out);
+        } catch (e) {
+          console.error(`Error response from agent: ${(e as Error).message}`);
+          failed = true;
+        }
+      }
+      if (failed) process.exitCode = 125;
+    });
+}
+
+function seconds(text: string | boolean | undefined): number {
+  if (text === undefined || typeof text === 'boolean') return 10;
+  if (!/^-?\d+$/.test(text)) throw new Error(`invalid value "${text}" for --time: expected whole seconds`);
+  return Number(text);
+}
+
+export function registerLifecycle(program: Command, ctx: () => CliContext): void {
+  simple(program, ctx, 'start', 'start stopped workloads', async (ref) => {
+    await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/start`);
+    return ref;
+  });
+  simple(program, ctx, 'stop', 'stop workloads: SIGTERM, then SIGKILL after a grace period', async (ref, o) => {
+    await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/stop?t=${seconds(o['time'])}`);
+    return ref;
+  }).option('-t, --time <seconds>', 'seconds to wait before killing', '10');
+  simple(program, ctx, 'restart', 'restart workloads', async (ref, o) => {
+    await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/restart?t=${seconds(o['time'])}`);
+    return ref;
+  }).option('-t, --time <seconds>', 'seconds to wait before killing', '10');
+  simple(program, ctx, 'kill', 'send a signal to workloads', async (ref, o) => {
+    await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/kill?signal=${encodeURIComponent(String(o['signal']))}`);
+    return ref;
+  }).option('-s, --signal <signal>', 'signal to send', 'SIGKILL');
+  simple(program, ctx, 'rm', 'remove workloads', async (ref, o) => {
+    await (await ctx().client()).json('DELETE', `/workloads/${encodeURIComponent(ref)}${o['force'] ? '?force=1' : ''}`);
+    return ref;
+  }).option('-f, --force', 'stop a running workload first');
+  simple(program, ctx, 'wait', 'wait for workloads to stop, print their exit codes', async (ref) => {
+    const r = await (await ctx().client()).json<{ StatusCode: number }>('POST', `/workloads/${encodeURIComponent(ref)}/wait`);
+    return String(r.StatusCode);
+  });
+}

@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ApiClient } from '../api/client';
+import { ApiError } from '../errors';
+
+/** What every command needs: where the agent lives and a client that reaches it. */
+export class CliContext {
+  constructor(readonly dataRoot: string) {}
+
+  get socketPath(): string {
+    return path.join(this.dataRoot, 'corral.sock');
+  }
+
+  /** A client to a running agent; starts one in the background when none answers (unless CORRAL_NO_AUTOSTART=1). */
+  async client(): Promise<ApiClient> {
+    const c = new ApiClient(this.socketPath);
+    if (await answers(c)) return c;
+    if (process.env['CORRAL_NO_AUTOSTART'] === '1') {
+      throw new ApiError(503, `cannot connect to the corral agent at ${this.socketPath}: is it running? (start it with: corral agent)`);
+    }
+    this.startAgent();
+    for (let i = 0; i < 500; i++) {
+      if (await answers(c)) return c;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new ApiError(503, `the corral agent did not come up within 10s; see ${path.join(this.dataRoot, 'agent.log')}`);
+  }
+
+  private startAgent(): void {
+    fs.mkdirSync(this.dataRoot, { recursive: true, mode: 0o711 });
+    const logFd = fs.openSync(path.join(this.dataRoot, 'agent.log'), 'a', 0o640);
+    const bin = path.join(__dirname, '..', '..', '..', 'bin', 'corral');
+    const child = spawn(process.execPath, [bin, '--data-root', this.dataRoot, 'agent'], {
+      detached: true, stdio: ['ignore', logFd, logFd], env: process.env,
+    });
+    child.unref();
+    fs.closeSync(logFd);
+  }
+}
+
+async function answers(c: ApiClient): Promise<boolean> {
+  try {
+    await c.json('GET', '/_ping');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,64 @@
+import { Command } from 'commander';
+import { parseTimeArg } from '../../engine/logs/timearg';
+import { ReadOptions } from '../../engine/logs/reader';
+import { openJsonFileReader, pathSource } from '../../drivers/json-file/reader';
+import { encodeMessage, readRecords, WireRecord } from '../api/logwire';
+import { CliContext } from './context';
+import { printRecords } from './printlogs';
+
+interface LogsFlags { follow?: boolean; since?: string; until?: string; tail: string; timestamps?: boolean; details?: boolean; file?: string }
+
+function tailValue(text: string): number | undefined {
+  if (text === 'all') return undefined;
+  if (!/^-?\d+$/.test(text)) throw new Error(`invalid value "${text}" for --tail: expected a number of lines or "all"`);
+  const n = Number(text);
+  return n < 0 ? undefined : n;
+}
+
+/** Reads a Docker json-file log straight from disk (no agent): `--file`. */
+async function* fileRecords(file: string, o: ReadOptions, signal: AbortSignal): AsyncIterable<WireRecord> {
+  const warnings: WireRecord[] = [];
+  const reader = openJsonFileReader(pathSource(file));
+  for await (const m of reader.read(o, signal, (w) => warnings.push({ w: w.text, n: w.count }))) {
+    yield* warnings.splice(0);
+    yield JSON.parse(encodeMessage(m)) as WireRecord;
+  }
+  yield* warnings;
+}
+
+export function registerLogs(program: Command, ctx: () => CliContext): void {
+  program.command('logs').description("print a workload's logs (or any Docker json-file log with --file)")
+    .argument('[workload]')
+    .option('-f, --follow', 'keep printing new lines until the workload stops')
+    .option('--since <time>', 'only lines since this time (10m, RFC3339, Unix seconds)')
+    .option('--until <time>', 'only lines before this time')
+    .option('-n, --tail <lines>', 'number of lines from the end, or "all"', 'all')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('--details', 'show the attributes stored with each line')
+    .option('--file <path>', "read this Docker json-file log (and its rotated siblings) instead of a workload's")
+    .action(async (ref: string | undefined, f: LogsFlags) => {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const o: ReadOptions = {
+        tail: tailValue(f.tail),
+        since: f.since !== undefined ? parseTimeArg(f.since, now, '--since') : undefined,
+        until: f.until !== undefined ? parseTimeArg(f.until, now, '--until') : undefined,
+        follow: !!f.follow,
+      };
+      const print = { timestamps: !!f.timestamps, details: !!f.details };
+      if (f.file) {
+        if (ref) throw new Error('give either a workload or --file, not both');
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        await printRecords(fileRecords(f.file, o, abort.signal), print);
+        return;
+      }
+      if (!ref) throw new Error('"corral logs" requires a workload (or --file PATH)');
+      const q = new URLSearchParams();
+      if (o.tail !== undefined) q.set('tail', String(o.tail));
+      if (o.since !== undefined) q.set('since', String(o.since));
+      if (o.until !== undefined) q.set('until', String(o.until));
+      if (o.follow) q.set('follow', '1');
+      const res = await (await ctx().client()).stream('GET', `/workloads/${encodeURIComponent(ref)}/logs?${q}`);
+      await printRecords(readRecords(res), print);
+    });
+}

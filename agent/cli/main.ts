@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import { defaultDataRoot } from '../daemon';
+import { registerAgent } from './agent';
+import { registerCreate, registerLifecycle, registerRun } from './commands';
+import { CliContext } from './context';
+import { registerInspect } from './inspect';
+import { registerLogs } from './logs';
+import { registerPs } from './ps';
+
+/** Exit code when corral itself fails (bad flag, unknown workload, agent error), as Docker. */
+export const CORRAL_FAILED = 125;
+
+function fail(e: unknown): never {
+  const err = e as { message?: string; exitCode?: number };
+  process.stderr.write(`corral: ${err.message ?? String(e)}\n`);
+  process.exit(typeof err.exitCode === 'number' && err.exitCode !== 0 ? err.exitCode : CORRAL_FAILED);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('corral')
+    .description('run plain Linux processes the way Docker runs containers')
+    .option('--data-root <dir>', 'where the agent keeps its state (env CORRAL_ROOT)')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  const ctx = () => new CliContext(program.opts<{ dataRoot?: string }>().dataRoot ?? defaultDataRoot());
+  registerAgent(program, ctx);
+  registerRun(program, ctx);
+  registerCreate(program, ctx);
+  registerLifecycle(program, ctx);
+  registerPs(program, ctx);
+  registerInspect(program, ctx);
+  registerLogs(program, ctx);
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
+  return program;
+}
+
+export function main(argv: string[]): void {
+  const program = buildProgram();
+  program.parseAsync(argv, { from: 'user' }).catch((e: unknown) => {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0);
+      fail({ message: e.message.replace(/^error: /, '') });
+    }
+    fail(e);
+  });
+}

@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WallClock } from '../engine/logs/clock';
+import { WorkloadStore } from '../engine/workloads/store';
+import { ApiServer } from './api/server';
+import { WorkloadManager } from './manager';
+import { registerRoutes } from './routes';
+
+export interface AgentOptions {
+  dataRoot: string;
+}
+
+/** Prints at most `perSecond` lines a second and counts the rest, so a failing driver can't flood the log. */
+function rateLimited(perSecond: number): (text: string) => void {
+  let windowStart = 0;
+  let used = 0;
+  let suppressed = 0;
+  return (text) => {
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      if (suppressed) console.error(`${new Date().toISOString()} (${suppressed} more messages suppressed)`);
+      windowStart = now; used = 0; suppressed = 0;
+    }
+    if (used++ < perSecond) console.error(`${new Date().toISOString()} ${text}`);
+    else suppressed++;
+  };
+}
+
+/**
+ * The composition root: builds the store, the workload manager and the API, restores
+ * what the data root holds, and restarts the workloads whose policy says so.
+ */
+export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void> }> {
+  fs.mkdirSync(o.dataRoot, { recursive: true, mode: 0o711 });
+  const pidFile = path.join(o.dataRoot, 'agent.pid');
+  const socket = path.join(o.dataRoot, 'corral.sock');
+  const log = rateLimited(50);
+  const clock = new WallClock();
+  const store = new WorkloadStore(path.join(o.dataRoot, 'containers'));
+  const manager = new WorkloadManager({
+    store, clock, warn: log,
+    event: (w, action, attrs) => log(`workload ${action} ${w.spec.name} ${w.spec.id.slice(0, 12)}${attrs ? ' ' + JSON.stringify(attrs) : ''}`),
+  });
+  const restored = manager.restore();
+  const api = new ApiServer();
+  registerRoutes(api, manager);
+  await api.listen(socket);
+  fs.writeFileSync(pidFile, `${process.pid}\n`);
+  log(`corral agent ${process.pid} listening on ${socket}`);
+
+  for (const w of restored) {
+    const p = w.spec.restartPolicy.name;
+    if (p === 'always' || (p === 'unless-stopped' && !w.state.stoppedByUser)) {
+      w.start().catch((e) => log(`restarting ${w.spec.name} failed: ${(e as Error).message}`));
+    }
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    log('stopping: stopping workloads');
+    await manager.stopAll(10);
+    await api.close();
+    fs.rmSync(pidFile, { force: true });
+    fs.rmSync(socket, { force: true });
+  })());
+  return { stop };
+}
+
+/** The default data root: /var/lib/corral for root, else under $XDG_STATE_HOME. */
+export function defaultDataRoot(): string {
+  if (process.env['CORRAL_ROOT']) return process.env['CORRAL_ROOT'];
+  if (process.getuid?.() === 0) return '/var/lib/corral';
+  const state = process.env['XDG_STATE_HOME'] || path.join(process.env['HOME'] ?? '/tmp', '.local', 'state');
+  return path.join(state, 'corral');
+}

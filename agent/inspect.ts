@@ -1,0 +1,46 @@
+import { Workload } from '../engine/workloads/supervisor';
+
+/** `corral inspect`: shaped like Docker's container JSON, so scripts written for it keep working. */
+export function inspectWorkload(w: Workload, logPath: string) {
+  const { spec, state } = w;
+  const { sent, dropped } = w.dropCounts();
+  return {
+    Id: spec.id,
+    Created: spec.created,
+    Path: spec.path,
+    Args: spec.args,
+    State: {
+      Status: state.status,
+      Running: state.status === 'running',
+      Paused: false,
+      Restarting: state.status === 'restarting',
+      OOMKilled: state.oomKilled,
+      Dead: state.status === 'dead',
+      Pid: state.pid,
+      ExitCode: state.exitCode,
+      Error: state.error,
+      StartedAt: state.startedAt,
+      FinishedAt: state.finishedAt,
+      RestartCount: state.restartCount,
+    },
+    Name: `/${spec.name}`,
+    RestartCount: state.restartCount,
+    LogPath: logPath,
+    Config: {
+      Cmd: [spec.path, ...spec.args],
+      Env: spec.env,
+      Labels: spec.labels,
+      WorkingDir: spec.workingDir,
+      User: spec.user,
+    },
+    HostConfig: {
+      LogConfig: { Type: spec.logConfig.type, Config: spec.logConfig.config },
+      RestartPolicy: { Name: spec.restartPolicy.name, MaximumRetryCount: spec.restartPolicy.maximumRetryCount },
+      AutoRemove: spec.autoRemove,
+    },
+    /** corral's own: lines delivered and lines dropped per driver and reason (Docker counts none). */
+    LogStats: { Sent: sent, Dropped: dropped },
+  };
+}
+
+export type InspectJson = ReturnType<typeof inspectWorkload>;

@@ -1,0 +1,163 @@
+import * as path from 'node:path';
+import { WallClock } from '../engine/logs/clock';
+import { DriverContext, LogDriver, OptionError } from '../engine/logs/driver';
+import { splitDeliveryMode } from '../engine/logs/mode';
+import { Outlet } from '../engine/logs/outlet';
+import { formatRFC3339Nano, parseRFC3339Nano } from '../engine/logs/timefmt';
+import { newId, randomName } from '../engine/workloads/ids';
+import { SpecError, WorkloadSpec, WorkloadState, checkName, initialState, parseRestartPolicy } from '../engine/workloads/spec';
+import { WorkloadStore } from '../engine/workloads/store';
+import { Workload } from '../engine/workloads/supervisor';
+import { resolveUser } from '../engine/workloads/user';
+import { driverNames, findDriver } from '../drivers';
+import { ApiError, badRequest, conflict, notFound } from './errors';
+
+export interface CreateRequest {
+  name?: string;
+  path: string;
+  args?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  labels?: Record<string, string>;
+  restart?: string;
+  autoRemove?: boolean;
+  logDriver?: string;
+  logOpts?: Record<string, string>;
+}
+
+export interface ManagerDeps {
+  store: WorkloadStore;
+  clock: WallClock;
+  event(w: Workload, action: string, attrs?: Record<string, string>): void;
+  warn(text: string): void;
+}
+
+/** The agent's workloads: creation with every check up front, lookup by id, prefix or name, removal. */
+export class WorkloadManager {
+  private readonly byId = new Map<string, Workload>();
+
+  constructor(private readonly deps: ManagerDeps) {}
+
+  /** Loads what the store holds; workloads that were running when the agent died are marked exited. */
+  restore(): Workload[] {
+    const restored: Workload[] = [];
+    for (const rec of this.deps.store.loadAll((id, e) => this.deps.warn(`skipping unreadable workload ${id}: ${e.message}`))) {
+      const w = this.build(rec.spec, rec.state);
+      if (['running', 'restarting', 'removing'].includes(w.state.status)) {
+        Object.assign(w.state, { status: 'exited', pid: 0, exitCode: 255, finishedAt: formatRFC3339Nano(this.deps.clock.nowNs()), error: 'agent stopped while the workload ran' });
+        this.deps.store.save(rec);
+      }
+      restored.push(w);
+    }
+    return restored;
+  }
+
+  create(req: CreateRequest): Workload {
+    const spec = this.validate(req);
+    const w = this.build(spec, initialState());
+    this.deps.store.save({ spec: w.spec, state: w.state });
+    this.deps.event(w, 'create');
+    return w;
+  }
+
+  private validate(req: CreateRequest): WorkloadSpec {
+    try {
+      if (typeof req.path !== 'string' || !req.path) throw new SpecError('no command given: put it after the options, e.g. corral run -- node app.js');
+      const name = req.name ?? randomName((n) => this.byName(n) !== undefined);
+      checkName(name);
+      const clash = this.byName(name);
+      if (clash) {
+        throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash.spec.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      const restartPolicy = parseRestartPolicy(req.restart ?? 'no');
+      if (req.autoRemove && restartPolicy.name !== 'no') throw new SpecError('Conflicting options: cannot specify both --restart and --rm');
+      if (req.user) resolveUser(req.user);
+      const spec: WorkloadSpec = {
+        id: newId(), name, created: formatRFC3339Nano(this.deps.clock.nowNs()),
+        path: req.path, args: req.args ?? [], env: req.env ?? [], workingDir: req.workingDir ?? '',
+        user: req.user ?? '', labels: req.labels ?? {}, restartPolicy, autoRemove: !!req.autoRemove,
+        logConfig: { type: req.logDriver || 'json-file', config: req.logOpts ?? {} },
+      };
+      this.parseLogConfig(spec);
+      return spec;
+    } catch (e) {
+      if (e instanceof SpecError || e instanceof OptionError) throw badRequest(e.message);
+      throw e;
+    }
+  }
+
+  /** Checks the log driver and its options; returns what opening it needs. */
+  private parseLogConfig(spec: WorkloadSpec) {
+    const def = findDriver(spec.logConfig.type);
+    if (!def) throw new OptionError(`logger: no log driver named '${spec.logConfig.type}' is registered (available: ${driverNames()})`);
+    const { delivery, rest } = splitDeliveryMode(spec.logConfig.config);
+    return { def, delivery, options: def.parseOptions(rest) };
+  }
+
+  driverContext(w: Workload): DriverContext {
+    const s = w.spec;
+    return {
+      id: s.id, name: s.name, logDir: this.deps.store.dirOf(s.id), labels: s.labels, env: s.env,
+      created: parseRFC3339Nano(s.created) ?? 0n,
+    };
+  }
+
+  private build(spec: WorkloadSpec, state: WorkloadState): Workload {
+    const w: Workload = new Workload(spec, state, {
+      clock: this.deps.clock,
+      openOutlets: async () => {
+        const { def, delivery, options } = this.parseLogConfig(spec);
+        const driver: LogDriver = await def.create(options, this.driverContext(w));
+        return [new Outlet(driver, { delivery, batch: def.batch, onError: (e) => this.deps.warn(`${def.name} (${spec.name}): ${e.message}`) })];
+      },
+      changed: (x) => this.deps.store.save({ spec: x.spec, state: x.state }),
+      event: (x, action, attrs) => this.deps.event(x, action, attrs),
+      finished: (x) => { if (x.spec.autoRemove) void this.remove(x, true).catch(() => {}); },
+    });
+    this.byId.set(spec.id, w);
+    return w;
+  }
+
+  /** By full id, exact name, or unique id prefix (Docker's rules). */
+  get(ref: string): Workload {
+    const exact = this.byId.get(ref) ?? this.byName(ref.replace(/^\//, ''));
+    if (exact) return exact;
+    const matches = ref ? [...this.byId.values()].filter((w) => w.spec.id.startsWith(ref)) : [];
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new ApiError(400, `multiple IDs found with provided prefix: ${ref}`);
+    throw notFound(ref);
+  }
+
+  list(): Workload[] {
+    return [...this.byId.values()].sort((a, b) => (a.spec.created < b.spec.created ? 1 : -1));
+  }
+
+  private byName(name: string): Workload | undefined {
+    for (const w of this.byId.values()) if (w.spec.name === name) return w;
+    return undefined;
+  }
+
+  /** Removes a workload (force stops a running one first; otherwise refuses, as Docker). */
+  async remove(w: Workload, force: boolean): Promise<void> {
+    if (w.running || w.state.status === 'restarting') {
+      if (!force) {
+        throw conflict(`cannot remove container "/${w.spec.name}": container is ${w.state.status}: stop the container before removing or force remove`);
+      }
+      await w.stop(0);
+    }
+    await w.runEnded();
+    if (!this.byId.has(w.spec.id)) return;
+    this.byId.delete(w.spec.id);
+    this.deps.store.remove(w.spec.id);
+    this.deps.event(w, 'destroy');
+  }
+
+  logPath(w: Workload): string {
+    return w.spec.logConfig.type === 'json-file' ? path.join(this.deps.store.dirOf(w.spec.id), `${w.spec.id}-json.log`) : '';
+  }
+
+  async stopAll(timeoutSec: number): Promise<void> {
+    await Promise.all(this.list().map((w) => w.stop(timeoutSec, false).catch(() => {})));
+  }
+}

@@ -1,0 +1,109 @@
+import { once } from 'node:events';
+import * as http from 'node:http';
+import { ReadOptions } from '../engine/logs/reader';
+import { ApiServer } from './api/server';
+import { encodeMessage } from './api/logwire';
+import { badRequest } from './errors';
+import { inspectWorkload } from './inspect';
+import { readerFor } from './logs';
+import { CreateRequest, WorkloadManager } from './manager';
+import { responseTap } from './streamtap';
+
+const REF = /^\/workloads\/([^/]+)$/;
+const on = (action: string) => new RegExp(`^/workloads/([^/]+)/${action}$`);
+
+function intParam(q: URLSearchParams, key: string, dflt?: number): number | undefined {
+  const v = q.get(key);
+  if (v === null || v === '') return dflt;
+  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value "${v}" for ${key}: expected a whole number`);
+  return Number(v);
+}
+
+function nsParam(q: URLSearchParams, key: string): bigint | undefined {
+  const v = q.get(key);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value "${v}" for ${key}: expected nanoseconds since the epoch`);
+  return BigInt(v);
+}
+
+async function write(res: http.ServerResponse, text: string): Promise<void> {
+  if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+}
+
+/** The agent's HTTP API: one route per verb of the CLI. */
+export function registerRoutes(api: ApiServer, m: WorkloadManager): void {
+  const view = (ref: string) => { const w = m.get(ref); return inspectWorkload(w, m.logPath(w)); };
+
+  api
+    .route('GET', /^\/_ping$/, async () => ({ ok: true, pid: process.pid }))
+    .route('GET', /^\/workloads$/, async (_q, _r, { query }) =>
+      m.list().filter((w) => query.get('all') === '1' || w.running || w.state.status === 'restarting').map((w) => inspectWorkload(w, m.logPath(w))))
+    .route('POST', /^\/workloads$/, async (_q, _r, { body }) => ({ Id: m.create((body ?? {}) as CreateRequest).spec.id, Warnings: [] }))
+    .route('GET', REF, async (_q, _r, { ref }) => view(ref))
+    .route('DELETE', REF, async (_q, _r, { ref, query }) => { await m.remove(m.get(ref), query.get('force') === '1'); return {}; })
+    .route('POST', on('start'), async (req, res, { ref, query }) => {
+      const w = m.get(ref);
+      if (query.get('attach') !== '1') { await w.start(); return {}; }
+      // Attached: the tap is in place before the process exists, so no line is missed.
+      const tap = responseTap(res);
+      const detach = w.attach(tap);
+      req.once('close', detach);
+      try {
+        await w.start();
+      } catch (e) {
+        detach();
+        throw e;
+      }
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const code = await w.wait();
+      await w.runEnded();
+      res.end(JSON.stringify({ exit: code }) + '\n');
+      return undefined;
+    })
+    .route('POST', on('stop'), async (_q, _r, { ref, query }) => { await m.get(ref).stop(intParam(query, 't', 10)!); return {}; })
+    .route('POST', on('restart'), async (_q, _r, { ref, query }) => {
+      const w = m.get(ref);
+      await w.stop(intParam(query, 't', 10)!);
+      await w.runEnded();
+      await w.start();
+      return {};
+    })
+    .route('POST', on('kill'), async (_q, _r, { ref, query }) => {
+      const sig = query.get('signal') || 'SIGKILL';
+      const signal = /^\d+$/.test(sig) ? Number(sig) : (sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`);
+      try {
+        m.get(ref).kill(signal as NodeJS.Signals);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_SIGNAL' || (e as NodeJS.ErrnoException).code === 'EINVAL') throw badRequest(`invalid signal: ${sig}`);
+        if (/not running/.test((e as Error).message)) throw badRequest((e as Error).message);
+        throw e;
+      }
+      return {};
+    })
+    .route('POST', on('wait'), async (_q, _r, { ref }) => {
+      const w = m.get(ref);
+      const code = await w.wait();
+      return { StatusCode: code };
+    })
+    .route('GET', on('logs'), async (req, res, { ref, query }) => {
+      const w = m.get(ref);
+      const { reader, live } = readerFor(w, m.logPath(w));
+      const tail = intParam(query, 'tail');
+      const o: ReadOptions = {
+        tail: tail === undefined || tail < 0 ? undefined : tail,
+        since: nsParam(query, 'since'),
+        until: nsParam(query, 'until'),
+        follow: query.get('follow') === '1' && live,
+      };
+      const abort = new AbortController();
+      req.once('close', () => abort.abort());
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const warnings: string[] = [];
+      for await (const msg of reader.read(o, abort.signal, (wrn) => warnings.push(JSON.stringify({ w: wrn.text, n: wrn.count }) + '\n'))) {
+        if (warnings.length) await write(res, warnings.splice(0).join(''));
+        await write(res, encodeMessage(msg));
+      }
+      res.end(warnings.join(''));
+      return undefined;
+    });
+}

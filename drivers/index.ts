@@ -1,0 +1,12 @@
+import { DriverDefinition } from '../engine/logs/driver';
+import { jsonFile } from './json-file';
+import { none } from './none';
+
+/** Every driver corral knows, by name. An explicit list: no registration by import side effect. */
+export const builtinDrivers: readonly DriverDefinition<any>[] = [jsonFile, none];
+
+export function findDriver(name: string): DriverDefinition<unknown> | undefined {
+  return builtinDrivers.find((d) => d.name === name);
+}
+
+export const driverNames = (): string => builtinDrivers.map((d) => d.name).join(', ');

@@ -1,0 +1,223 @@
+import { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import * as os from 'node:os';
+import { Readable } from 'node:stream';
+import { StreamClock, WallClock } from '../logs/clock';
+import { LineFramer } from '../logs/framer';
+import { LogDriver } from '../logs/driver';
+import { Outlet, OutletStats } from '../logs/outlet';
+import { Router } from '../logs/router';
+import { formatRFC3339Nano } from '../logs/timefmt';
+import { nextDelay, shouldRestart } from './restart';
+import { WorkloadSpec, WorkloadState } from './spec';
+import { pidStartTime, spawnWorkload } from './spawn';
+
+export interface SupervisorDeps {
+  clock: WallClock;
+  /** Opens the workload's log outlets for one run (one per driver). */
+  openOutlets(spec: WorkloadSpec): Promise<Outlet[]>;
+  /** Called whenever spec or state changed and should be persisted. */
+  changed(w: Workload): void;
+  /** Lifecycle events (start, die, restart, ...) for the agent's event stream. */
+  event(w: Workload, action: string, attrs?: Record<string, string>): void;
+  /** The run ended and no restart follows (auto-remove hooks in here). */
+  finished(w: Workload): void;
+}
+
+/** Lines dropped per driver and reason, summed over every run. */
+export type DropCounts = Record<string, Record<string, number>>;
+
+/**
+ * Runs one workload: spawns it, frames its output into the log router, records how it
+ * ended, and applies the restart policy with Docker's back-off.
+ */
+export class Workload {
+  private child: ChildProcess | undefined;
+  private router: Router | undefined;
+  private outlets: Outlet[] = [];
+  private readonly taps = new Set<Outlet>();
+  private exitWaiters: ((code: number) => void)[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
+  private lastDelayMs = 0;
+  private startedMs = 0;
+  private runDone: Promise<void> = Promise.resolve();
+  private shuttingDown = false;
+  readonly drops: DropCounts = {};
+  sent = 0;
+
+  constructor(public spec: WorkloadSpec, public state: WorkloadState, private readonly deps: SupervisorDeps) {}
+
+  get running(): boolean { return this.state.status === 'running'; }
+
+  /** Starts the workload; a no-op when it already runs. Throws ExecError (126/127) or a driver's OptionError. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.clearRestart();
+    this.state.stoppedByUser = false;
+    await this.launch();
+  }
+
+  private async launch(): Promise<void> {
+    const outlets = await this.deps.openOutlets(this.spec);
+    let child: ChildProcess;
+    try {
+      child = spawnWorkload(this.spec);
+      await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => { throw e; })]);
+    } catch (e) {
+      await Promise.all(outlets.map((o) => o.close()));
+      this.state.error = (e as Error).message;
+      this.state.exitCode = (e as { exitCode?: number }).exitCode ?? 126;
+      if (this.state.status === 'restarting') this.state.status = 'exited';
+      this.deps.changed(this);
+      throw e;
+    }
+    this.child = child;
+    this.outlets = outlets;
+    this.router = new Router();
+    for (const o of [...outlets, ...this.taps]) this.router.add(o);
+    this.startedMs = Date.now();
+    Object.assign(this.state, {
+      status: 'running', pid: child.pid!, exitCode: 0, oomKilled: false, error: '',
+      startedAt: formatRFC3339Nano(this.deps.clock.nowNs()), pidStartTime: pidStartTime(child.pid!),
+    });
+    this.deps.changed(this);
+    this.deps.event(this, 'start');
+    this.runDone = this.supervise(child, this.router);
+  }
+
+  private async supervise(child: ChildProcess, router: Router): Promise<void> {
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const streams = [this.pump(child.stdout!, 'stdout', router), this.pump(child.stderr!, 'stderr', router)];
+    const [code, signal] = await exited;
+    // Like a container's init dying: whatever it left behind in its group goes too.
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* group already gone */ }
+    await Promise.all(streams);
+    const outlets = [...this.outlets, ...this.taps];
+    await Promise.all(outlets.map((o) => o.close()));
+    this.tally(this.outlets);
+    this.outlets = [];
+    this.taps.clear();
+    this.router = undefined;
+    this.child = undefined;
+    const exitCode = code ?? 128 + (os.constants.signals[signal as NodeJS.Signals] ?? 0);
+    Object.assign(this.state, { status: 'exited', pid: 0, exitCode, finishedAt: formatRFC3339Nano(this.deps.clock.nowNs()) });
+    this.deps.event(this, 'die', { exitCode: String(exitCode) });
+    const restart = !this.shuttingDown && shouldRestart(this.spec.restartPolicy, {
+      exitCode, stoppedByUser: this.state.stoppedByUser, restartCount: this.state.restartCount,
+    });
+    if (restart) this.scheduleRestart();
+    this.deps.changed(this);
+    for (const w of this.exitWaiters.splice(0)) w(exitCode);
+    if (!restart) this.deps.finished(this);
+  }
+
+  /** Reads one pipe into the router, pausing the pipe while a blocking outlet is full. */
+  private pump(stream: Readable, name: 'stdout' | 'stderr', router: Router): Promise<void> {
+    const framer = new LineFramer(name, new StreamClock(this.deps.clock));
+    stream.on('data', (chunk: Buffer) => {
+      if (!router.publish(framer.push(chunk))) {
+        stream.pause();
+        void router.whenDrained().then(() => stream.resume());
+      }
+    });
+    return new Promise((resolve) => {
+      const done = () => { router.publish(framer.end()); resolve(); };
+      stream.once('end', done);
+      stream.once('error', done);
+    });
+  }
+
+  private scheduleRestart(): void {
+    this.lastDelayMs = nextDelay(this.lastDelayMs, Date.now() - this.startedMs);
+    this.state.status = 'restarting';
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.state.restartCount++;
+      this.launch().then(
+        () => this.deps.event(this, 'restart'),
+        () => { this.state.status = 'exited'; this.deps.changed(this); this.deps.finished(this); },
+      );
+    }, this.lastDelayMs);
+  }
+
+  private clearRestart(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+  }
+
+  /**
+   * SIGTERM to the whole group, SIGKILL after timeoutSec. A stop by the user keeps the restart
+   * policy out of it (and unless-stopped stays down across agent restarts); the agent's own
+   * shutdown does not count as one.
+   */
+  async stop(timeoutSec: number, byUser = true): Promise<void> {
+    if (byUser) this.state.stoppedByUser = true;
+    else this.shuttingDown = true;
+    if (this.state.status === 'restarting') {
+      this.clearRestart();
+      this.state.status = 'exited';
+      this.deps.changed(this);
+      this.deps.finished(this);
+      return;
+    }
+    const child = this.child;
+    if (!child || !this.running) { this.deps.changed(this); return; }
+    const exited = this.wait();
+    this.signalGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => this.signalGroup(child, 'SIGKILL'), Math.max(0, timeoutSec) * 1000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Sends a signal to the workload's main process (Docker's kill). */
+  kill(signal: NodeJS.Signals | number): void {
+    if (!this.child || !this.running) throw new Error(`Container ${this.spec.id} is not running`);
+    process.kill(this.child.pid!, signal);
+  }
+
+  /** Resolves with the exit code once the workload is not running (at once if it isn't). */
+  wait(): Promise<number> {
+    if (!this.running) return Promise.resolve(this.state.exitCode);
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  /** Resolves once the current run has ended and its logs were flushed. */
+  async runEnded(): Promise<void> {
+    await this.runDone;
+  }
+
+  /** The drivers of the current run (a json-file reader follows the live writer). */
+  liveDrivers(): LogDriver[] {
+    return this.outlets.map((o) => o.driver);
+  }
+
+  /** Adds a live subscriber (attach) for this and the next run. Returns the detach function. */
+  attach(tap: Outlet): () => void {
+    this.taps.add(tap);
+    this.router?.add(tap);
+    return () => { this.taps.delete(tap); this.router?.remove(tap); };
+  }
+
+  /** Lines dropped so far (all runs, live outlets included). */
+  dropCounts(): { sent: number; dropped: DropCounts } {
+    const dropped: DropCounts = JSON.parse(JSON.stringify(this.drops));
+    let sent = this.sent;
+    for (const o of this.outlets) { sent += o.stats.sent; addDrops(dropped, o.driver.name, o.stats); }
+    return { sent, dropped };
+  }
+
+  private tally(outlets: Outlet[]): void {
+    for (const o of outlets) { this.sent += o.stats.sent; addDrops(this.drops, o.driver.name, o.stats); }
+  }
+
+  private signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+    try { process.kill(-child.pid!, sig); } catch { try { child.kill(sig); } catch { /* gone */ } }
+  }
+}
+
+function addDrops(into: DropCounts, driver: string, s: OutletStats): void {
+  const d = (into[driver] ??= {});
+  for (const [reason, n] of Object.entries(s.dropped)) d[reason] = (d[reason] ?? 0) + n;
+}
+
+export type { WorkloadState };
