@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { defaultDataRoot } from '../daemon';
 import { registerAgent } from './agent';
-import { registerCreate, registerLifecycle, registerRun } from './commands';
+import { registerCreate } from './create';
+import { registerLifecycle } from './lifecycle';
+import { registerRun } from './run';
 import { CliContext } from './context';
 import { registerInspect } from './inspect';
 import { registerLogs } from './logs';
