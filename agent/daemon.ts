@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { WallClock } from '../engine/logs/clock';
 import { WorkloadStore } from '../engine/workloads/store';
 import { ApiServer } from './api/server';
+import { EventLog } from './events';
 import { WorkloadManager } from './manager';
 import { registerRoutes } from './routes';
 
@@ -37,13 +38,17 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   const log = rateLimited(50);
   const clock = new WallClock();
   const store = new WorkloadStore(path.join(o.dataRoot, 'containers'));
+  const events = new EventLog();
   const manager = new WorkloadManager({
     store, clock, warn: log,
-    event: (w, action, attrs) => log(`workload ${action} ${w.spec.name} ${w.spec.id.slice(0, 12)}${attrs ? ' ' + JSON.stringify(attrs) : ''}`),
+    event: (w, action, attrs) => {
+      events.emit(action, w.spec.id, { ...w.spec.labels, ...attrs, name: w.spec.name }, clock.nowNs());
+      log(`workload ${action} ${w.spec.name} ${w.spec.id.slice(0, 12)}${attrs ? ' ' + JSON.stringify(attrs) : ''}`);
+    },
   });
   const restored = manager.restore();
   const api = new ApiServer();
-  registerRoutes(api, manager);
+  registerRoutes(api, manager, events);
   await api.listen(socket);
   fs.writeFileSync(pidFile, `${process.pid}\n`);
   log(`corral agent ${process.pid} listening on ${socket}`);

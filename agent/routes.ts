@@ -4,6 +4,7 @@ import { ReadOptions } from '../engine/logs/reader';
 import { ApiServer } from './api/server';
 import { encodeMessage } from './api/logwire';
 import { badRequest } from './errors';
+import { AgentEvent, EventLog, FILTER_KEYS, matches } from './events';
 import { inspectWorkload } from './inspect';
 import { readerFor } from './logs';
 import { CreateRequest, WorkloadManager } from './manager';
@@ -31,7 +32,7 @@ async function write(res: http.ServerResponse, text: string): Promise<void> {
 }
 
 /** The agent's HTTP API: one route per verb of the CLI. */
-export function registerRoutes(api: ApiServer, m: WorkloadManager): void {
+export function registerRoutes(api: ApiServer, m: WorkloadManager, events: EventLog): void {
   const view = (ref: string) => { const w = m.get(ref); return inspectWorkload(w, m.logPath(w)); };
 
   api
@@ -84,6 +85,30 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager): void {
       const w = m.get(ref);
       const code = await w.wait();
       return { StatusCode: code };
+    })
+    .route('GET', /^\/events$/, async (req, res, { query }) => {
+      let filters: Record<string, string[]> = {};
+      try { filters = JSON.parse(query.get('filters') || '{}'); } catch { throw badRequest('invalid filters: expected JSON like {"event":["die"]}'); }
+      for (const k of Object.keys(filters)) if (!FILTER_KEYS.includes(k)) throw badRequest(`invalid filter '${k}' (accepted: ${FILTER_KEYS.join(', ')})`);
+      const f = { since: nsParam(query, 'since'), until: nsParam(query, 'until'), filters };
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const live: AgentEvent[] = [];
+      let wake: (() => void) | undefined;
+      const off = events.subscribe((e) => { live.push(e); wake?.(); });
+      let gone = false;
+      req.once('close', () => { gone = true; wake?.(); });
+      for (const e of events.history(f)) await write(res, JSON.stringify(e) + '\n');
+      const nowNs = BigInt(Date.now()) * 1_000_000n;
+      const untilTimer = f.until !== undefined ? setTimeout(() => { gone = true; wake?.(); }, Math.max(0, Number((f.until - nowNs) / 1_000_000n))) : undefined;
+      while (!gone) {
+        if (!live.length) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        for (const e of live.splice(0)) if (matches(e, { ...f, since: undefined })) await write(res, JSON.stringify(e) + '\n');
+      }
+      clearTimeout(untilTimer);
+      off();
+      res.end();
+      return undefined;
     })
     .route('GET', on('logs'), async (req, res, { ref, query }) => {
       const w = m.get(ref);

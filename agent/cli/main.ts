@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { defaultDataRoot } from '../daemon';
 import { registerAgent } from './agent';
 import { registerCreate } from './create';
+import { registerEvents } from './events';
 import { registerLifecycle } from './lifecycle';
 import { registerRun } from './run';
 import { CliContext } from './context';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerPs(program, ctx);
   registerInspect(program, ctx);
   registerLogs(program, ctx);
+  registerEvents(program, ctx);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }
