@@ -167,12 +167,14 @@ export class Workload {
     const timer = setTimeout(() => this.signalGroup(child, 'SIGKILL'), Math.max(0, timeoutSec) * 1000);
     await exited;
     clearTimeout(timer);
+    this.deps.event(this, 'stop');
   }
 
   /** Sends a signal to the workload's main process (Docker's kill). */
   kill(signal: NodeJS.Signals | number): void {
     if (!this.child || !this.running) throw new Error(`Container ${this.spec.id} is not running`);
     process.kill(this.child.pid!, signal);
+    this.deps.event(this, 'kill', { signal: String(signal) });
   }
 
   /** Resolves with the exit code once the workload is not running (at once if it isn't). */

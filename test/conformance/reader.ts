@@ -64,7 +64,8 @@ function show(m: LogMessage): string {
 }
 
 function same(got: readonly LogMessage[], want: readonly LogMessage[], what = 'messages'): void {
-  assert.deepEqual(got.map(show), want.map(show), what);
+  const [g, w] = [got.map(show), want.map(show)];
+  if (g.join('\n') !== w.join('\n')) assert.deepEqual(g, w, what); // deepEqual only for its diff: it is slow on long lists
 }
 
 // ---- reading, with bounded waits --------------------------------------------------------
@@ -268,7 +269,7 @@ export function readerConformance(name: string, subject: ReaderSubject): void {
       const h = make();
       // Entries are 1 ms apart, but every 7th is 3 ms late (older than the three before it),
       // as when stderr is read a little after stdout.
-      const all = Array.from({ length: 20_000 }, (_, i) =>
+      const all = Array.from({ length: 8_000 }, (_, i) =>
         message(i % 7 ? 'stdout' : 'stderr', T0 + BigInt(i) * 1_000_000n - (i % 7 ? 0n : 3_000_000n), Buffer.from(`entry ${i} ${'x'.repeat(i % 50)}`)));
       h.write(all);
       const reference = (since: bigint, until?: bigint) => {
@@ -277,13 +278,13 @@ export function readerConformance(name: string, subject: ReaderSubject): void {
         const stop = until === undefined ? -1 : out.findIndex((m) => m.time > until);
         return stop < 0 ? out : out.slice(0, stop);
       };
-      for (const k of [0, 1, 6, 7, 8, 700, 7000, 9999, 13_999, 19_998, 19_999]) {
+      for (const k of [0, 1, 6, 7, 8, 700, 4000, 5999, 7000, 7_997, 7_998, 7_999]) {
         const since = all[k]!.time;
         same((await readAll(h.reader, { since })).msgs, reference(since), `since entry ${k}`);
         same((await readAll(h.reader, { since: since - 1n })).msgs, reference(since - 1n), `since 1 ns before entry ${k}`);
       }
-      const until = all[12_345]!.time;
-      same((await readAll(h.reader, { since: all[10_000]!.time, until })).msgs, reference(all[10_000]!.time, until), 'since..until');
+      const until = all[6_543]!.time;
+      same((await readAll(h.reader, { since: all[3_000]!.time, until })).msgs, reference(all[3_000]!.time, until), 'since..until');
     });
 
     test('follow: the existing entries, then new ones across a rotation, until the writer closes', async () => {

@@ -48,8 +48,13 @@ export async function seekSince(blob: Blob, since: bigint): Promise<number> {
     if (l && l.time !== undefined && l.time < since) lo = l.end + 1;
     else hi = l ? l.start : mid;
   }
-  if (lo <= BLOCK) return 0;
-  return (await probe(blob, lo - BLOCK, blob.size))?.start ?? lo;
+  return lo <= BLOCK ? 0 : backOff(blob, lo);
+}
+
+/** The first line start at least one block before pos (0 if pos is within the first block). */
+async function backOff(blob: Blob, pos: number): Promise<number> {
+  if (pos <= BLOCK) return 0;
+  return (await probe(blob, pos - BLOCK, blob.size))?.start ?? pos;
 }
 
 /** Time of the last complete entry of blob, or undefined when it has none readable. */
@@ -61,14 +66,19 @@ export async function lastTime(blob: Blob): Promise<bigint | undefined> {
 /**
  * Where reading starts for since: files whose last entry is older are skipped whole (a .gz
  * by its header's lastTime, without decompressing it), then the first other file is searched.
+ * The back-off of one block crosses into the skipped file before when the boundary is at the
+ * start of a file (or past the end of the log): its last entries may be a little out of order too.
  */
 export async function sinceStart(files: readonly ChainFile[], since: bigint, warn: (w: ReadWarning) => void): Promise<Position> {
-  for (let i = 0; i < files.length; i++) {
+  let i = 0;
+  for (; i < files.length; i++) {
     const f = files[i]!;
     const last = f.headerTime() ?? (await lastTime(await f.blob(warn)));
     if (last !== undefined && last < since) continue;
-    return { index: i, pos: await seekSince(await f.blob(warn), since) };
+    const pos = await seekSince(await f.blob(warn), since);
+    if (pos > 0 || i === 0) return { index: i, pos };
+    break;
   }
-  const i = files.length - 1;
-  return { index: i, pos: (await files[i]!.blob(warn)).size };
+  const blob = await files[i - 1]!.blob(warn);
+  return { index: i - 1, pos: await backOff(blob, blob.size) };
 }
