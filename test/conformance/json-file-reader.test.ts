@@ -10,6 +10,7 @@ import { formatFixedNano, formatRFC3339Nano } from '../../engine/logs/timefmt';
 import { JsonEntryEncoder } from '../../drivers/json-file/encode';
 import { LogFile } from '../../drivers/json-file/logfile';
 import { liveSource, openJsonFileReader, pathSource } from '../../drivers/json-file/reader';
+import { MAX_PINNED } from '../../drivers/json-file/reader/live-source';
 import { LogShape, ReaderHarness, ReaderSubject, T0, msgs, readerConformance } from './reader';
 
 const ID = 'c0ffee'.padEnd(64, '0');
@@ -23,6 +24,7 @@ function jsonFileSubject(kind: 'live' | 'path'): ReaderSubject {
   return {
     endsWhenWriterCloses: kind === 'live',
     exactMissedCount: kind === 'live',
+    pinsFiles: kind === 'live' ? MAX_PINNED : undefined,
     create(shape: LogShape, attrs?: Readonly<Record<string, string>>): ReaderHarness {
       const dir = tempDir();
       const base = path.join(dir, `${ID}-json.log`);
@@ -179,6 +181,26 @@ describe('json-file reader: files as found on disk', () => {
       ac.abort();
       await it.return?.();
     }
+  });
+
+  test("after an agent restart, a new LogFile's reader still reads the previous run's files", async () => {
+    const p = path.join(dir(), 'x-json.log');
+    const enc = new JsonEntryEncoder(undefined);
+    const write = (lf: LogFile, ms: LogMessage[]) => ms.forEach((m) => lf.append(Buffer.from(enc.encodeOne(m)), 1, formatRFC3339Nano(m.time)));
+    const before = new LogFile(p, { maxSize: null, maxFiles: 4, compress: true });
+    write(before, msgs(0, 10));
+    before.rotate();
+    write(before, msgs(10, 20));
+    before.rotate();
+    write(before, msgs(20, 25));
+    await before.close();
+    const lf = new LogFile(p, { maxSize: null, maxFiles: 4, compress: false }); // the agent, restarted
+    write(lf, msgs(25, 30));
+    const reader = openJsonFileReader(liveSource(lf));
+    assert.deepEqual(text((await readAll(reader)).msgs), text(msgs(0, 30)));
+    assert.deepEqual(text((await readAll(reader, { tail: 22 })).msgs), text(msgs(8, 30)));
+    assert.deepEqual(text((await readAll(reader, { since: msgs(3, 4)[0]!.time })).msgs), text(msgs(3, 30)));
+    await lf.close();
   });
 
   test('tail counts the chunks of a long line, as Docker does', async () => {

@@ -43,6 +43,8 @@ export interface ReaderSubject {
   endsWhenWriterCloses: boolean;
   /** The reader says exactly how many entries a slow follower lost (else it warns without a count). */
   exactMissedCount: boolean;
+  /** How many unread files a follower keeps open against rotation (live writers), if any. */
+  pinsFiles?: number;
 }
 
 // ---- messages ---------------------------------------------------------------------------
@@ -265,12 +267,13 @@ export function readerConformance(name: string, subject: ReaderSubject): void {
       });
     }
 
-    test('since in a large file with stdout/stderr times slightly out of order matches a full scan', async () => {
+    test('since in a large file with stdout/stderr times out of order matches a full scan', async () => {
       const h = make();
-      // Entries are 1 ms apart, but every 7th is 3 ms late (older than the three before it),
-      // as when stderr is read a little after stdout.
+      // Entries are 1 ms apart, and every other one (stderr) is stamped 60 ms earlier than its
+      // place: older than the 60 before it (some KiB of file), the last entry too. A binary
+      // search that probes a stderr entry just after the boundary overshoots it; the back-off must cover that.
       const all = Array.from({ length: 8_000 }, (_, i) =>
-        message(i % 7 ? 'stdout' : 'stderr', T0 + BigInt(i) * 1_000_000n - (i % 7 ? 0n : 3_000_000n), Buffer.from(`entry ${i} ${'x'.repeat(i % 50)}`)));
+        message(i % 2 ? 'stderr' : 'stdout', T0 + BigInt(i) * 1_000_000n - (i % 2 ? 60_000_000n : 0n), Buffer.from(`entry ${i} ${'x'.repeat(i % 50)}`)));
       h.write(all);
       const reference = (since: bigint, until?: bigint) => {
         const first = all.findIndex((m) => m.time >= since);
@@ -278,7 +281,7 @@ export function readerConformance(name: string, subject: ReaderSubject): void {
         const stop = until === undefined ? -1 : out.findIndex((m) => m.time > until);
         return stop < 0 ? out : out.slice(0, stop);
       };
-      for (const k of [0, 1, 6, 7, 8, 700, 4000, 5999, 7000, 7_997, 7_998, 7_999]) {
+      for (const k of [0, 1, 2, 61, 62, 700, 2001, 4000, 5999, 7000, 7_960, 7_998, 7_999]) {
         const since = all[k]!.time;
         same((await readAll(h.reader, { since })).msgs, reference(since), `since entry ${k}`);
         same((await readAll(h.reader, { since: since - 1n })).msgs, reference(since - 1n), `since 1 ns before entry ${k}`);
@@ -286,6 +289,21 @@ export function readerConformance(name: string, subject: ReaderSubject): void {
       const until = all[6_543]!.time;
       same((await readAll(h.reader, { since: all[3_000]!.time, until })).msgs, reference(all[3_000]!.time, until), 'since..until');
     });
+
+    for (const compress of [false, true]) {
+      test(`since where a rotated file${compress ? ' (.gz)' : ''} ends with a late entry older than since`, async () => {
+        const h = make({ maxFiles: 3, compress });
+        const at = (i: number, ms: number) => message('stdout', T0 + BigInt(ms * 1_000_000), Buffer.from(`${i}`));
+        const gen0 = [...Array.from({ length: 9 }, (_, i) => at(i, i)), at(9, 5)];
+        const gen1 = Array.from({ length: 10 }, (_, i) => at(10 + i, 10 + i));
+        h.write(gen0);
+        h.rotate();
+        h.write(gen1);
+        await h.settled();
+        same((await readAll(h.reader, { since: gen0[8]!.time })).msgs, [...gen0.slice(8), ...gen1]);
+        same((await readAll(h.reader, { since: gen1[9]!.time + 1n })).msgs, [], 'since after everything');
+      });
+    }
 
     test('follow: the existing entries, then new ones across a rotation, until the writer closes', async () => {
       const h = make({ maxFiles: 3 });
@@ -345,6 +363,14 @@ export function readerConformance(name: string, subject: ReaderSubject): void {
       await f.ends();
     });
 
+    test('follow with until already past gives the history up to until and ends', async () => {
+      const h = make();
+      h.write(msgs(0, 10));
+      const f = follower(h, { until: msg(5).time });
+      same(await f.take(6), msgs(0, 6));
+      await f.ends();
+    });
+
     test('aborting ends a waiting follower', async () => {
       const h = make();
       h.write(msgs(0, 1));
@@ -358,11 +384,11 @@ export function readerConformance(name: string, subject: ReaderSubject): void {
 
     for (const compress of [false, true]) {
       test(`follow through many rotations with a follower that lags${compress ? ' (compressing)' : ''}: nothing lost`, async () => {
-        const h = make({ maxSize: 700, maxFiles: 200, compress });
+        const h = make({ maxSize: 700, maxFiles: 100, compress });
         const f = follower(h);
         const all: LogMessage[] = [];
         let next = 0;
-        for (let round = 0; round < 30; round++) {
+        for (let round = 0; round < 20; round++) {
           const batch = msgs(next, next + 25);
           next += 25;
           all.push(...batch);
@@ -395,7 +421,7 @@ export function readerConformance(name: string, subject: ReaderSubject): void {
         assert.deepEqual(f.warnings, []);
       });
 
-      test(`a follower left behind past max-file is told what it missed${compress ? ' (compressed)' : ''}`, async () => {
+      test(`a follower left behind past max-file loses nothing while it can hold the files${compress ? ' (compressed)' : ''}`, async () => {
         const h = make({ maxFiles: 3, compress });
         h.write(msgs(0, 10));
         const f = follower(h);
@@ -405,14 +431,42 @@ export function readerConformance(name: string, subject: ReaderSubject): void {
           h.write(msgs(g * 10, g * 10 + 10));
         }
         await h.settled();
-        // Generation 0 is held open; 1..3 are gone; 4, 5 and the current 6 remain.
-        const want = [...msgs(0, 10), ...msgs(40, 70)];
+        // Generation 0 is held open; 1..3 are gone from disk; 4, 5 and the current 6 remain.
+        const want = subject.pinsFiles ? msgs(0, 70) : [...msgs(0, 10), ...msgs(40, 70)];
+        await f.take(want.length - 1);
+        same(f.msgs, want);
+        const missed = kinds(f.warnings, 'missed');
+        if (subject.pinsFiles) {
+          assert.deepEqual(missed, []);
+        } else {
+          assert.equal(missed.length, 1, JSON.stringify(f.warnings));
+          assert.ok(missed[0]!.count === undefined || missed[0]!.count === 30);
+        }
+        await h.closeWriter();
+        await f.finish(subject);
+      });
+
+      test(`a follower left behind past what it can hold is told exactly what it missed${compress ? ' (compressed)' : ''}`, async () => {
+        const extra = 5;
+        const gens = (subject.pinsFiles ?? 0) + extra + 1;
+        const h = make({ maxFiles: 3, compress });
+        h.write(msgs(0, 2));
+        const f = follower(h);
+        await f.take(1);
+        for (let g = 1; g <= gens; g++) {
+          h.rotate();
+          h.write(msgs(g * 2, g * 2 + 2));
+        }
+        await h.settled();
+        // Lost: the generations neither on disk (the last 3) nor held open for the follower (the newest pinsFiles).
+        const lostGens = gens - (subject.pinsFiles ?? 3);
+        const want = [...msgs(0, 2), ...msgs((lostGens + 1) * 2, (gens + 1) * 2)];
         await f.take(want.length - 1);
         same(f.msgs, want);
         const missed = kinds(f.warnings, 'missed');
         assert.equal(missed.length, 1, JSON.stringify(f.warnings));
-        if (subject.exactMissedCount) assert.equal(missed[0]!.count, 30);
-        else assert.ok(missed[0]!.count === undefined || missed[0]!.count === 30);
+        if (subject.exactMissedCount) assert.equal(missed[0]!.count, lostGens * 2);
+        else assert.ok(missed[0]!.count === undefined || missed[0]!.count === lostGens * 2);
         await h.closeWriter();
         await f.finish(subject);
       });

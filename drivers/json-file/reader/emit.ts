@@ -1,7 +1,7 @@
 import { LogMessage } from '../../../engine/logs/message';
 import { ReadOptions, ReadWarning } from '../../../engine/logs/reader';
 import { ChainFile } from './chainfile';
-import { PartialTracker, decodeEntry } from './decode';
+import { PartialTracker, decodeEntry, peekTime } from './decode';
 import { LineScanner } from './scan';
 
 /** A file being read forwards, and the time of the last entry seen in it (to find it again after a rotation). */
@@ -28,22 +28,39 @@ export class Emission {
     this.sinceOn = o.since !== undefined;
   }
 
-  /** Messages from the cursor's complete lines up to limit; returns true when the read must end. */
-  async *drain(c: Cursor, limit?: number): AsyncGenerator<LogMessage, boolean> {
-    for await (const l of c.scanner.lines(limit)) {
-      if (this.signal.aborted) return true;
-      const e = decodeEntry(l.buf, l.start, l.end);
-      if (typeof e === 'string') {
-        this.warn({ kind: 'corrupt', text: `${c.file.label}: skipped a corrupt entry at byte ${l.offset}: ${e}` });
-        continue;
+  /**
+   * Messages from the cursor's complete lines up to limit, a block's worth per batch;
+   * returns true when the read must end (until passed, or aborted).
+   */
+  async *drain(c: Cursor, limit?: number): AsyncGenerator<LogMessage[], boolean> {
+    for (let lines; (lines = await c.scanner.next(limit)); ) {
+      const out: LogMessage[] = [];
+      let stop = this.signal.aborted;
+      for (let i = 0; i < lines.length && !stop; i++) {
+        const l = lines[i]!;
+        if (this.sinceOn) {
+          // Before since, the time alone decides: no need to decode what is skipped.
+          const t = peekTime(l.buf, l.start, l.end);
+          if (t !== undefined && t < this.o.since!) {
+            c.lastTime = t;
+            continue;
+          }
+        }
+        const e = decodeEntry(l.buf, l.start, l.end);
+        if (typeof e === 'string') {
+          this.warn({ kind: 'corrupt', text: `${c.file.label}: skipped a corrupt entry at byte ${l.offset}: ${e}` });
+          continue;
+        }
+        c.lastTime = e.time;
+        if (this.o.until !== undefined && e.time > this.o.until) stop = true;
+        else if (this.sinceOn && e.time < this.o.since!) continue;
+        else {
+          this.sinceOn = false;
+          out.push(this.partials.toMessage(e));
+        }
       }
-      c.lastTime = e.time;
-      if (this.o.until !== undefined && e.time > this.o.until) return true;
-      if (this.sinceOn) {
-        if (e.time < this.o.since!) continue;
-        this.sinceOn = false;
-      }
-      yield this.partials.toMessage(e);
+      if (out.length) yield out;
+      if (stop) return true;
     }
     return this.signal.aborted;
   }

@@ -15,7 +15,7 @@ export async function* follow(
   em: Emission,
   waker: Waker,
   signal: AbortSignal,
-): AsyncGenerator<LogMessage> {
+): AsyncGenerator<LogMessage[]> {
   let c = start;
   try {
     for (;;) {

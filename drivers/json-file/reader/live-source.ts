@@ -3,12 +3,23 @@ import { LogFile } from '../logfile';
 import { ChainFile } from './chainfile';
 import { ChainSource, FileState, missed } from './source';
 
+/** How many not-yet-read files one follower may hold open; past that the oldest are let go (and counted). */
+export const MAX_PINNED = 64;
+
 /**
  * A log whose writer runs in this process. The writer renames, writes and finishes
  * compressions on this thread, synchronously, so what a synchronous step sees is consistent,
  * and its generation numbers say exactly which file follows which and what was lost.
+ *
+ * A follower never loses a file to rotation while it is behind: the first write of every
+ * generation opens that file for it (an open fd keeps the data after rename or unlink),
+ * up to MAX_PINNED files. Docker's follower skips them silently instead.
  */
 export class LiveSource implements ChainSource {
+  private readonly pinned = new Map<number, ChainFile>();
+  /** The generation the follower holds; newer ones get pinned. */
+  private heldGen = -1;
+
   constructor(private readonly lf: LogFile) {}
 
   /** The oldest generation the chain can still hold. */
@@ -32,21 +43,47 @@ export class LiveSource implements ChainSource {
   }
 
   watch(wake: () => void): () => void {
-    return this.lf.on({ write: wake, rotate: wake, close: wake });
+    const off = this.lf.on({ write: () => { this.pinCurrent(); wake(); }, rotate: wake, close: wake });
+    return () => {
+      off();
+      for (const f of this.pinned.values()) f.close();
+      this.pinned.clear();
+    };
+  }
+
+  private pinCurrent(): void {
+    const g = this.lf.generation;
+    if (g <= this.heldGen || this.pinned.has(g)) return;
+    const f = ChainFile.open(this.lf.path, g);
+    if (!f) return;
+    this.pinned.set(g, f);
+    if (this.pinned.size > MAX_PINNED) {
+      const oldest = Math.min(...this.pinned.keys());
+      this.unpin((g2) => g2 === oldest);
+    }
+  }
+
+  private unpin(which: (g: number) => boolean): void {
+    for (const [g, f] of this.pinned) if (which(g)) { f.close(); this.pinned.delete(g); }
   }
 
   state(held: ChainFile): FileState {
+    this.heldGen = held.gen;
     if (held.gen < this.lf.generation) return 'complete';
     return this.lf.isClosed ? 'ended' : 'live';
   }
 
   next(held: ChainFile, _lastTime: bigint | undefined, warn: (w: ReadWarning) => void): ChainFile | 'end' {
+    this.unpin((g) => g <= held.gen);
     const oldest = this.oldest();
     let lost: number | undefined = 0;
     for (let g = held.gen + 1; g <= this.lf.generation; g++) {
-      const f = g >= oldest ? this.openGen(g) : undefined;
+      const pin = this.pinned.get(g);
+      if (pin) this.pinned.delete(g);
+      const f = pin ?? (g >= oldest ? this.openGen(g) : undefined);
       if (f) {
         if (lost !== 0) warn(missed(lost));
+        this.heldGen = g;
         return f;
       }
       const n = this.lf.entriesIn(g);

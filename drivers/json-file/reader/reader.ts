@@ -1,5 +1,6 @@
 import { LogMessage } from '../../../engine/logs/message';
 import { LogReader, ReadOptions, ReadWarning } from '../../../engine/logs/reader';
+import { flatten } from './batches';
 import { ChainFile } from './chainfile';
 import { Emission, openCursor } from './emit';
 import { follow } from './follow';
@@ -14,10 +15,10 @@ export class JsonFileReader implements LogReader {
   constructor(private readonly source: ChainSource) {}
 
   read(o: ReadOptions, signal: AbortSignal, onWarning?: (w: ReadWarning) => void): AsyncIterable<LogMessage> {
-    return this.run(o, signal, onWarning ?? (() => {}));
+    return flatten(this.run(o, signal, onWarning ?? (() => {})));
   }
 
-  private async *run(o: ReadOptions, signal: AbortSignal, warn: (w: ReadWarning) => void): AsyncGenerator<LogMessage> {
+  private async *run(o: ReadOptions, signal: AbortSignal, warn: (w: ReadWarning) => void): AsyncGenerator<LogMessage[]> {
     const waker = new Waker();
     signal.addEventListener('abort', waker.notify);
     // Subscribe before opening the files: a write in between would otherwise wake nobody.
@@ -58,7 +59,7 @@ async function startOf(files: readonly ChainFile[], o: ReadOptions, warn: (w: Re
   return start;
 }
 
-/** Following past until would wait for entries that can only be later still (Docker does not follow then either). */
+/** With until already past, following could only wait for an entry that ends the read anyway. */
 function untilPassed(o: ReadOptions): boolean {
   return o.until !== undefined && o.until < BigInt(Date.now()) * 1_000_000n;
 }

@@ -25,24 +25,26 @@ export class LineScanner {
   /** Offset just after the last complete line handed out (where an unfinished entry begins). */
   get consumed(): number { return this.pos - this.rest.length; }
 
-  /** Complete lines from where the last call stopped up to limit (bytes) or the end of the file. */
-  async *lines(limit = Infinity): AsyncGenerator<Line> {
-    while (this.pos < limit) {
-      const chunk = await this.blob.read(this.pos, Math.min(BLOCK, limit - this.pos));
-      if (chunk.length === 0) return;
-      this.pos += chunk.length;
-      const data = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
-      const base = this.pos - data.length;
-      let s = 0;
-      let nl: number;
-      // rest is set before each yield, so a consumer that stops early leaves a sane state.
-      while ((nl = data.indexOf(10, s)) >= 0) {
-        this.rest = data.subarray(nl + 1);
-        yield { buf: data, start: s, end: nl, offset: base + s };
-        s = nl + 1;
-      }
-      this.rest = data.subarray(s);
+  /**
+   * The complete lines of the next block, read from where the last call stopped, up to limit
+   * (bytes) or the end of the file; undefined when there is nothing more to read now.
+   * Whole blocks at a time: one await per 64 KiB, not per line.
+   */
+  async next(limit = Infinity): Promise<Line[] | undefined> {
+    if (this.pos >= limit) return undefined;
+    const chunk = await this.blob.read(this.pos, Math.min(BLOCK, limit - this.pos));
+    if (chunk.length === 0) return undefined;
+    this.pos += chunk.length;
+    const data = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    const base = this.pos - data.length;
+    const lines: Line[] = [];
+    let s = 0;
+    for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, s)) {
+      lines.push({ buf: data, start: s, end: nl, offset: base + s });
+      s = nl + 1;
     }
+    this.rest = data.subarray(s);
+    return lines;
   }
 
   /** Takes the unterminated bytes at the end, if any: a truncated entry once the file is complete. */
