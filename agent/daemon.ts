@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { openCgroups } from '../engine/cgroups';
 import { WallClock } from '../engine/logs/clock';
 import { WorkloadStore } from '../engine/workloads/store';
 import { ApiServer } from './api/server';
@@ -9,6 +10,8 @@ import { registerRoutes } from './routes';
 
 export interface AgentOptions {
   dataRoot: string;
+  /** The cgroup (in every hierarchy) under which workloads get theirs; nothing outside it is touched. */
+  cgroupParent: string;
 }
 
 /** Prints at most `perSecond` lines a second and counts the rest, so a failing driver can't flood the log. */
@@ -38,15 +41,20 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   const log = rateLimited(50);
   const clock = new WallClock();
   const store = new WorkloadStore(path.join(o.dataRoot, 'containers'));
+  const cgroups = openCgroups({ parent: o.cgroupParent });
+  if (cgroups.backend.version === null) log(`no cgroups: workloads run without limits (${cgroups.backend.reason})`);
   const events = new EventLog();
   const manager = new WorkloadManager({
-    store, clock, warn: log,
+    store, clock, cgroups, warn: log,
     event: (w, action, attrs) => {
       events.emit(action, w.spec.id, { ...w.spec.labels, ...attrs, name: w.spec.name }, clock.nowNs());
       log(`workload ${action} ${w.spec.name} ${w.spec.id.slice(0, 12)}${attrs ? ' ' + JSON.stringify(attrs) : ''}`);
     },
   });
   const restored = manager.restore();
+  // Nothing of ours runs yet: cgroups left by an agent that died are empty leftovers (or its orphans).
+  const left = await cgroups.backend.cleanupLeftovers([]);
+  if (left.removed.length || left.busy.length) log(`cgroup leftovers: removed ${left.removed.length}, still busy ${left.busy.join(' ') || 'none'}`);
   const api = new ApiServer();
   registerRoutes(api, manager, events);
   await api.listen(socket);

@@ -1,3 +1,4 @@
+import { toHostConfig } from '../engine/cgroups';
 import { Workload } from '../engine/workloads/supervisor';
 
 /** `corral inspect`: shaped like Docker's container JSON, so scripts written for it keep working. */
@@ -15,6 +16,8 @@ export function inspectWorkload(w: Workload, logPath: string) {
       Paused: false,
       Restarting: state.status === 'restarting',
       OOMKilled: state.oomKilled,
+      /** corral's own: processes of this workload the kernel OOM-killed, over all runs. */
+      OOMKillCount: state.oomKillCount,
       Dead: state.status === 'dead',
       Pid: state.pid,
       ExitCode: state.exitCode,
@@ -37,6 +40,7 @@ export function inspectWorkload(w: Workload, logPath: string) {
       LogConfig: { Type: spec.logConfig.type, Config: spec.logConfig.config },
       RestartPolicy: { Name: spec.restartPolicy.name, MaximumRetryCount: spec.restartPolicy.maximumRetryCount },
       AutoRemove: spec.autoRemove,
+      ...toHostConfig(spec.limits),
     },
     /** corral's own: lines delivered and lines dropped per driver and reason (Docker counts none). */
     LogStats: { Sent: sent, Dropped: dropped },

@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import { CgroupSetup, LimitsError, NO_LIMITS, ResourceFlags, mergeUpdate, parseLimits, parseUpdate } from '../engine/cgroups';
+import { CgroupLimitError } from '../engine/cgroups/handle';
 import { WallClock } from '../engine/logs/clock';
 import { DriverContext, LogDriver, OptionError } from '../engine/logs/driver';
 import { splitDeliveryMode } from '../engine/logs/mode';
@@ -9,6 +11,7 @@ import { SpecError, WorkloadSpec, WorkloadState, checkName, initialState, parseR
 import { WorkloadStore } from '../engine/workloads/store';
 import { Workload } from '../engine/workloads/supervisor';
 import { resolveUser } from '../engine/workloads/user';
+import { pidStartTime } from '../engine/workloads/spawn';
 import { driverNames, findDriver } from '../drivers';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 
@@ -24,11 +27,14 @@ export interface CreateRequest {
   autoRemove?: boolean;
   logDriver?: string;
   logOpts?: Record<string, string>;
+  /** Docker's resource flags by long name, as typed (`{ memory: '256m', 'device-write-bps': ['/dev/vda:1mb'] }`). */
+  resources?: ResourceFlags;
 }
 
 export interface ManagerDeps {
   store: WorkloadStore;
   clock: WallClock;
+  cgroups: CgroupSetup;
   event(w: Workload, action: string, attrs?: Record<string, string>): void;
   warn(text: string): void;
 }
@@ -43,8 +49,14 @@ export class WorkloadManager {
   restore(): Workload[] {
     const restored: Workload[] = [];
     for (const rec of this.deps.store.loadAll((id, e) => this.deps.warn(`skipping unreadable workload ${id}: ${e.message}`))) {
+      rec.spec.limits ??= { ...NO_LIMITS };
+      rec.state.oomKillCount ??= 0;
       const w = this.build(rec.spec, rec.state);
       if (['running', 'restarting', 'removing'].includes(w.state.status)) {
+        // Its output pipes died with the old agent: end what is left of it, as dockerd does without live-restore.
+        if (w.state.pid && pidStartTime(w.state.pid) === w.state.pidStartTime) {
+          try { process.kill(-w.state.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+        }
         Object.assign(w.state, { status: 'exited', pid: 0, exitCode: 255, finishedAt: formatRFC3339Nano(this.deps.clock.nowNs()), error: 'agent stopped while the workload ran' });
         this.deps.store.save(rec);
       }
@@ -53,15 +65,37 @@ export class WorkloadManager {
     return restored;
   }
 
-  create(req: CreateRequest): Workload {
-    const spec = this.validate(req);
+  /** Creates a workload after every check; returns it with dockerd-style warnings. */
+  create(req: CreateRequest): { workload: Workload; warnings: string[] } {
+    const { spec, warnings } = this.validate(req);
     const w = this.build(spec, initialState());
     this.deps.store.save({ spec: w.spec, state: w.state });
     this.deps.event(w, 'create');
-    return w;
+    return { workload: w, warnings };
   }
 
-  private validate(req: CreateRequest): WorkloadSpec {
+  /** `update`: Docker's rules against what is set now; a refused update changes nothing. */
+  async update(w: Workload, flags: ResourceFlags): Promise<string[]> {
+    return this.userInput(async () => {
+      const { changes, warnings } = parseUpdate(flags, this.deps.cgroups.host);
+      const next = mergeUpdate(w.spec.limits, changes);
+      this.deps.cgroups.backend.check(next);
+      await w.updateLimits(next);
+      return warnings;
+    });
+  }
+
+  /** Turns the errors of bad user input into 400s with their own message. */
+  private async userInput<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof SpecError || e instanceof OptionError || e instanceof LimitsError || e instanceof CgroupLimitError) throw badRequest(e.message);
+      throw e;
+    }
+  }
+
+  private validate(req: CreateRequest): { spec: WorkloadSpec; warnings: string[] } {
     try {
       if (typeof req.path !== 'string' || !req.path) throw new SpecError('no command given: put it after the options, e.g. corral run -- node app.js');
       const name = req.name ?? randomName((n) => this.byName(n) !== undefined);
@@ -73,16 +107,19 @@ export class WorkloadManager {
       const restartPolicy = parseRestartPolicy(req.restart ?? 'no');
       if (req.autoRemove && restartPolicy.name !== 'no') throw new SpecError('Conflicting options: cannot specify both --restart and --rm');
       if (req.user) resolveUser(req.user);
+      const { limits, warnings } = parseLimits(req.resources ?? {}, this.deps.cgroups.host);
+      this.deps.cgroups.backend.check(limits);
       const spec: WorkloadSpec = {
         id: newId(), name, created: formatRFC3339Nano(this.deps.clock.nowNs()),
         path: req.path, args: req.args ?? [], env: req.env ?? [], workingDir: req.workingDir ?? '',
         user: req.user ?? '', labels: req.labels ?? {}, restartPolicy, autoRemove: !!req.autoRemove,
         logConfig: { type: req.logDriver || 'json-file', config: req.logOpts ?? {} },
+        limits,
       };
       this.parseLogConfig(spec);
-      return spec;
+      return { spec, warnings };
     } catch (e) {
-      if (e instanceof SpecError || e instanceof OptionError) throw badRequest(e.message);
+      if (e instanceof SpecError || e instanceof OptionError || e instanceof LimitsError || e instanceof CgroupLimitError) throw badRequest(e.message);
       throw e;
     }
   }
@@ -106,6 +143,8 @@ export class WorkloadManager {
   private build(spec: WorkloadSpec, state: WorkloadState): Workload {
     const w: Workload = new Workload(spec, state, {
       clock: this.deps.clock,
+      cgroups: this.deps.cgroups.backend,
+      warn: this.deps.warn,
       openOutlets: async () => {
         const { def, delivery, options } = this.parseLogConfig(spec);
         const driver: LogDriver = await def.create(options, this.driverContext(w));

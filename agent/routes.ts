@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
+import { ResourceFlags } from '../engine/cgroups';
 import { ReadOptions } from '../engine/logs/reader';
 import { ApiServer } from './api/server';
 import { encodeMessage } from './api/logwire';
@@ -39,7 +40,14 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
     .route('GET', /^\/_ping$/, async () => ({ ok: true, pid: process.pid }))
     .route('GET', /^\/workloads$/, async (_q, _r, { query }) =>
       m.list().filter((w) => query.get('all') === '1' || w.running || w.state.status === 'restarting').map((w) => inspectWorkload(w, m.logPath(w))))
-    .route('POST', /^\/workloads$/, async (_q, _r, { body }) => ({ Id: m.create((body ?? {}) as CreateRequest).spec.id, Warnings: [] }))
+    .route('POST', /^\/workloads$/, async (_q, _r, { body }) => {
+      const { workload, warnings } = m.create((body ?? {}) as CreateRequest);
+      return { Id: workload.spec.id, Warnings: warnings };
+    })
+    .route('POST', on('update'), async (_q, _r, { ref, body }) => {
+      const warnings = await m.update(m.get(ref), ((body ?? {}) as { resources?: ResourceFlags }).resources ?? {});
+      return { Warnings: warnings };
+    })
     .route('GET', REF, async (_q, _r, { ref }) => view(ref))
     .route('DELETE', REF, async (_q, _r, { ref, query }) => { await m.remove(m.get(ref), query.get('force') === '1'); return {}; })
     .route('POST', on('start'), async (req, res, { ref, query }) => {

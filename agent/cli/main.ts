@@ -5,6 +5,7 @@ import { registerCreate } from './create';
 import { registerEvents } from './events';
 import { registerLifecycle } from './lifecycle';
 import { registerRun } from './run';
+import { registerUpdate } from './update';
 import { CliContext } from './context';
 import { registerInspect } from './inspect';
 import { registerLogs } from './logs';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerInspect(program, ctx);
   registerLogs(program, ctx);
   registerEvents(program, ctx);
+  registerUpdate(program, ctx);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }

@@ -9,7 +9,8 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('-d, --detach', 'run in the background and print the workload id')
     .action(async (command: string, args: string[], flags: CreateFlags & { detach?: boolean }) => {
       const c = await ctx().client();
-      const { Id } = await c.json<{ Id: string }>('POST', '/workloads', createRequest(flags, command, args));
+      const { Id, Warnings } = await c.json<{ Id: string; Warnings: string[] }>('POST', '/workloads', createRequest(flags, command, args));
+      for (const w of Warnings) console.error(`WARNING: ${w}`);
       if (flags.detach) {
         await c.json('POST', `/workloads/${Id}/start`);
         console.log(Id);

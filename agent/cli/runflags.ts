@@ -2,12 +2,13 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import { CreateRequest } from '../manager';
 import { ApiError } from '../errors';
+import { addResourceFlags, resourceFlags } from './resourceflags';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** The options `run` and `create` share (Docker's names). */
 export function addCreateFlags(cmd: Command): Command {
-  return cmd
+  return addResourceFlags(cmd)
     .option('--name <name>', 'assign a name to the workload')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (KEY alone takes it from this shell)', collect, [])
     .option('--env-file <file>', 'read environment variables from a file of KEY=VALUE lines', collect, [])
@@ -65,5 +66,6 @@ export function createRequest(flags: CreateFlags, command: string, args: string[
   return {
     name: flags.name, path: command, args, env, workingDir: flags.workdir, user: flags.user, labels,
     restart: flags.restart, autoRemove: !!flags.rm, logDriver: flags.logDriver, logOpts,
+    resources: resourceFlags(flags as unknown as Record<string, unknown>),
   };
 }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gatedCommand } from '../cgroups/join';
 import { WorkloadSpec } from './spec';
 import { resolveUser } from './user';
 
@@ -48,20 +49,23 @@ export function workloadEnv(spec: WorkloadSpec, home: string): Record<string, st
 
 /**
  * Starts the workload in its own session (so stop reaches its whole process group and the
- * agent's terminal signals don't), stdout/stderr as pipes to the agent.
+ * agent's terminal signals don't), stdout/stderr as pipes to the agent. With `gated`, the
+ * command waits behind a gate on fd 3 until the agent has put it into its cgroup
+ * (joinAndRelease), so it never runs a moment outside its limits.
  */
-export function spawnWorkload(spec: WorkloadSpec): ChildProcess {
+export function spawnWorkload(spec: WorkloadSpec, gated: boolean): ChildProcess {
   const ident = spec.user ? resolveUser(spec.user) : undefined;
   const cwd = spec.workingDir || '/';
   fs.mkdirSync(cwd, { recursive: true }); // Docker creates a missing working dir
   const env = workloadEnv(spec, ident?.home ?? (process.getuid?.() === 0 ? '/root' : os.homedir()));
-  const file = resolveCommand(spec.path, Object.entries(env).map(([k, v]) => `${k}=${v}`), cwd);
-  return spawn(file, spec.args, {
+  const resolved = resolveCommand(spec.path, Object.entries(env).map(([k, v]) => `${k}=${v}`), cwd);
+  const { file, args } = gated ? gatedCommand(resolved, spec.args) : { file: resolved, args: spec.args };
+  return spawn(file, args, {
     cwd,
     env,
-    argv0: spec.path,
+    argv0: gated ? undefined : spec.path,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: gated ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     ...(ident ? { uid: ident.uid, gid: ident.gid } : {}),
   });
 }

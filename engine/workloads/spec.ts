@@ -1,4 +1,5 @@
 /** What a workload is: Docker's container config and host config, minus the image. */
+import { Limits } from '../cgroups/limits';
 
 export type RestartName = 'no' | 'on-failure' | 'always' | 'unless-stopped';
 
@@ -28,6 +29,8 @@ export interface WorkloadSpec {
   restartPolicy: RestartPolicy;
   autoRemove: boolean;
   logConfig: LogConfig;
+  /** Resource limits in Docker's v1 meaning (null = unlimited). */
+  limits: Limits;
 }
 
 export type Status = 'created' | 'running' | 'restarting' | 'exited' | 'dead' | 'removing';
@@ -46,6 +49,8 @@ export interface WorkloadState {
   stoppedByUser: boolean;
   /** Kernel start time of pid (from /proc/<pid>/stat) so a recycled pid is never mistaken for ours. */
   pidStartTime: string;
+  /** Processes of this workload the kernel OOM-killed, over all its runs. */
+  oomKillCount: number;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -53,7 +58,7 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 export function initialState(): WorkloadState {
   return {
     status: 'created', pid: 0, exitCode: 0, oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME,
-    restartCount: 0, error: '', stoppedByUser: false, pidStartTime: '',
+    restartCount: 0, error: '', stoppedByUser: false, pidStartTime: '', oomKillCount: 0,
   };
 }
 

@@ -4,6 +4,10 @@ import * as os from 'node:os';
 import { Readable } from 'node:stream';
 import { StreamClock, WallClock } from '../logs/clock';
 import { LineFramer } from '../logs/framer';
+import { joinAndRelease } from '../cgroups/join';
+import { Limits } from '../cgroups/limits';
+import { watchOom, OomWatcher } from '../cgroups/oom';
+import { CgroupBackend, CgroupHandle } from '../cgroups/types';
 import { LogDriver } from '../logs/driver';
 import { Outlet, OutletStats } from '../logs/outlet';
 import { Router } from '../logs/router';
@@ -14,8 +18,12 @@ import { pidStartTime, spawnWorkload } from './spawn';
 
 export interface SupervisorDeps {
   clock: WallClock;
+  /** Where workloads get their cgroups (NoCgroups when the machine offers none). */
+  cgroups: CgroupBackend;
   /** Opens the workload's log outlets for one run (one per driver). */
   openOutlets(spec: WorkloadSpec): Promise<Outlet[]>;
+  /** Problems worth telling the operator about (printed by the agent, rate-limited). */
+  warn(text: string): void;
   /** Called whenever spec or state changed and should be persisted. */
   changed(w: Workload): void;
   /** Lifecycle events (start, die, restart, ...) for the agent's event stream. */
@@ -33,6 +41,8 @@ export type DropCounts = Record<string, Record<string, number>>;
  */
 export class Workload {
   private child: ChildProcess | undefined;
+  private cgroup: CgroupHandle | undefined;
+  private oom: OomWatcher | null = null;
   private router: Router | undefined;
   private outlets: Outlet[] = [];
   private readonly taps = new Set<Outlet>();
@@ -59,11 +69,17 @@ export class Workload {
 
   private async launch(): Promise<void> {
     const outlets = await this.deps.openOutlets(this.spec);
-    let child: ChildProcess;
+    let child: ChildProcess | undefined;
+    let cgroup: CgroupHandle | undefined;
     try {
-      child = spawnWorkload(this.spec);
+      cgroup = await this.deps.cgroups.create(this.spec.id, this.spec.limits);
+      const gated = this.deps.cgroups.version !== null;
+      child = spawnWorkload(this.spec, gated);
       await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => { throw e; })]);
+      if (gated) await joinAndRelease(child, cgroup);
     } catch (e) {
+      if (child?.pid !== undefined && child.exitCode === null) { child.kill('SIGKILL'); await once(child, 'exit'); }
+      await cgroup?.destroy().catch(() => {});
       await Promise.all(outlets.map((o) => o.close()));
       this.state.error = (e as Error).message;
       this.state.exitCode = (e as { exitCode?: number }).exitCode ?? 126;
@@ -72,6 +88,8 @@ export class Workload {
       throw e;
     }
     this.child = child;
+    this.cgroup = cgroup;
+    this.oom = watchOom(cgroup, { onKill: (_total, added) => this.oomKilled(added) });
     this.outlets = outlets;
     this.router = new Router();
     for (const o of [...outlets, ...this.taps]) this.router.add(o);
@@ -89,9 +107,14 @@ export class Workload {
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     const streams = [this.pump(child.stdout!, 'stdout', router), this.pump(child.stderr!, 'stderr', router)];
     const [code, signal] = await exited;
-    // Like a container's init dying: whatever it left behind in its group goes too.
+    this.oom?.check();
+    // Like a container's init dying: whatever it left behind in its group (and its cgroup) goes too.
     try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* group already gone */ }
+    await this.cgroup?.kill('SIGKILL').catch(() => {});
     await Promise.all(streams);
+    await this.cgroup?.destroy().catch((e: Error) => this.deps.warn(`${this.spec.name}: cgroup not removed: ${e.message}`));
+    this.cgroup = undefined;
+    this.oom = null;
     const outlets = [...this.outlets, ...this.taps];
     await Promise.all(outlets.map((o) => o.close()));
     this.tally(this.outlets);
@@ -175,6 +198,27 @@ export class Workload {
     if (!this.child || !this.running) throw new Error(`Container ${this.spec.id} is not running`);
     process.kill(this.child.pid!, signal);
     this.deps.event(this, 'kill', { signal: String(signal) });
+  }
+
+  /** The kernel OOM-killed processes of this workload (the workload itself or a child of it). */
+  private oomKilled(added: number): void {
+    this.state.oomKilled = true;
+    this.state.oomKillCount = (this.state.oomKillCount ?? 0) + added;
+    this.deps.changed(this);
+    for (let i = 0; i < added; i++) this.deps.event(this, 'oom');
+  }
+
+  /** Applies new limits: to the live cgroup at once (all or nothing), and to every later run. */
+  async updateLimits(next: Limits): Promise<void> {
+    if (this.cgroup && this.running) await this.cgroup.setLimits(next);
+    this.spec.limits = next;
+    this.deps.changed(this);
+    this.deps.event(this, 'update');
+  }
+
+  /** The live cgroup, while the workload runs (stats, metrics). */
+  get cgroupHandle(): CgroupHandle | undefined {
+    return this.cgroup;
   }
 
   /** Resolves with the exit code once the workload is not running (at once if it isn't). */

@@ -3,17 +3,18 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { corral, eventually } from '../helpers/cli';
+import { corral, eventually, removeCgroupParent, testCgroupParent } from '../helpers/cli';
 
 describe('the agent', () => {
   it('is started in the background by any command when none answers, and writes its pid', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-auto-'));
+    const parent = testCgroupParent();
     try {
       const refused = await corral(root, ['ps']);
       assert.equal(refused.code, 125);
       assert.match(refused.stderr, /cannot connect to the corral agent at .*corral\.sock/);
 
-      const r = await corral(root, ['run', '--rm', '--', 'echo', 'auto'], { env: { CORRAL_NO_AUTOSTART: '' } });
+      const r = await corral(root, ['run', '--rm', '--', 'echo', 'auto'], { env: { CORRAL_NO_AUTOSTART: '', CORRAL_CGROUP_PARENT: parent } });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, 'auto\n');
       const pid = Number(fs.readFileSync(path.join(root, 'agent.pid'), 'utf8'));
@@ -23,6 +24,7 @@ describe('the agent', () => {
       process.kill(pid, 'SIGTERM');
       await eventually('agent exit', async () => !fs.existsSync(path.join(root, 'agent.pid')));
     } finally {
+      removeCgroupParent(parent);
       fs.rmSync(root, { recursive: true, force: true });
     }
   });

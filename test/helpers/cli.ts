@@ -24,9 +24,25 @@ export function corral(root: string, args: string[], opts: { env?: Record<string
   });
 }
 
-/** A private agent on a temporary data root, stopped and removed by stop(). */
+let agents = 0;
+
+/** The parent cgroup a test's workloads get theirs under: ours alone, removed afterwards. */
+export function testCgroupParent(): string {
+  return `corral-test-${process.pid}-${++agents}`;
+}
+
+/** Removes a test's parent cgroup from every v1 hierarchy and the v2 tree (it must be empty by then). */
+export function removeCgroupParent(parent: string): void {
+  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    const dir = path.join('/sys/fs/cgroup', h, parent);
+    try { fs.rmdirSync(dir); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e; }
+  }
+}
+
+/** A private agent on a temporary data root and its own parent cgroup, stopped and removed by stop(). */
 export class TestAgent {
   readonly root: string;
+  readonly cgroupParent = testCgroupParent();
   private proc: ChildProcess | undefined;
 
   constructor(root?: string) {
@@ -37,7 +53,7 @@ export class TestAgent {
 
   async start(): Promise<void> {
     const log = fs.openSync(path.join(this.root, 'agent.log'), 'a');
-    this.proc = spawn(process.execPath, [BIN, '--data-root', this.root, 'agent'], { stdio: ['ignore', log, log] });
+    this.proc = spawn(process.execPath, [BIN, '--data-root', this.root, 'agent', '--cgroup-parent', this.cgroupParent], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     for (let i = 0; i < 500; i++) {
       const r = await corral(this.root, ['ps']).catch(() => undefined);
@@ -63,6 +79,7 @@ export class TestAgent {
 
   async stop(): Promise<void> {
     await this.stopAgent();
+    removeCgroupParent(this.cgroupParent);
     fs.rmSync(this.root, { recursive: true, force: true });
   }
 }
