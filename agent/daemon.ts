@@ -52,9 +52,14 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
     },
   });
   const restored = manager.restore();
-  // Nothing of ours runs yet: cgroups left by an agent that died are empty leftovers (or its orphans).
-  const left = await cgroups.backend.cleanupLeftovers([]);
-  if (left.removed.length || left.busy.length) log(`cgroup leftovers: removed ${left.removed.length}, still busy ${left.busy.join(' ') || 'none'}`);
+  // Nothing of ours runs yet: cgroups left by an agent that died are leftovers (restore() just
+  // killed their orphans, which may take a moment to exit).
+  let left = await cgroups.backend.cleanupLeftovers([]);
+  for (let i = 0; i < 25 && left.busy.length; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    left = await cgroups.backend.cleanupLeftovers([]);
+  }
+  if (left.removed.length || left.busy.length) log(`cgroup leftovers: removed ${left.removed.length}, still busy: ${left.busy.join(' ') || 'none'}`);
   const api = new ApiServer();
   registerRoutes(api, manager, events);
   await api.listen(socket);

@@ -88,3 +88,27 @@ describe('resource limits through the CLI', { skip }, () => {
     }
   });
 });
+
+describe('an agent that crashed', { skip }, () => {
+  it('ends its orphaned workloads and removes their cgroups when it starts again', async () => {
+    const agent = new TestAgent();
+    await agent.start();
+    try {
+      const id = (await agent.run(['run', '-d', '--name', 'orphan', '-m', '64m', '--', 'sleep', '120'])).stdout.trim();
+      const pid = (await inspect(agent, 'orphan')).State.Pid as number;
+      const dir = `/sys/fs/cgroup/memory/${agent.cgroupParent}/${id}`;
+      await agent.stopAgent('SIGKILL');
+      assert.equal(fs.existsSync(dir), true);
+      assert.equal(fs.existsSync(`/proc/${pid}`), true, 'the workload outlived the agent');
+      await agent.start();
+      await eventually('cgroup removed', async () => !fs.existsSync(dir));
+      const alive = () => { try { return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; } };
+      assert.equal(alive(), false);
+      const s = await inspect(agent, 'orphan');
+      assert.equal(s.State.Status, 'exited');
+      assert.equal(s.State.ExitCode, 255);
+    } finally {
+      await agent.stop();
+    }
+  });
+});
