@@ -8,6 +8,10 @@ export type DropReason = 'buffer-full' | 'send-failed' | 'closed';
 export interface OutletStats {
   sent: number;
   queuedBytes: number;
+  /** Sends the driver answered with retry or fail (or threw). */
+  errors: number;
+  /** Sends repeated after a retry answer. */
+  retries: number;
   dropped: Record<DropReason, number>;
 }
 
@@ -27,6 +31,10 @@ export interface OutletOptions {
  */
 export class Outlet {
   private readonly queue: (readonly LogMessage[])[] = [];
+  /** Line bytes of each queued array (kept so a whole array is never summed twice). */
+  private readonly queueBytes: number[] = [];
+  /** Line bytes of the last batch take() returned. */
+  private takenBytes = 0;
   private head = 0; // index into queue[0] of the first unsent message
   private bytes = 0;
   private sending = false;
@@ -34,7 +42,7 @@ export class Outlet {
   private readonly abort = new AbortController();
   private readonly waiters: (() => void)[] = [];
   private idle: (() => void) | undefined;
-  readonly stats: OutletStats = { sent: 0, queuedBytes: 0, dropped: { 'buffer-full': 0, 'send-failed': 0, closed: 0 } };
+  readonly stats: OutletStats = { sent: 0, queuedBytes: 0, errors: 0, retries: 0, dropped: { 'buffer-full': 0, 'send-failed': 0, closed: 0 } };
 
   constructor(readonly driver: LogDriver, private readonly opts: OutletOptions) {}
 
@@ -56,6 +64,7 @@ export class Outlet {
     }
     if (accepted.length) {
       this.queue.push(accepted);
+      this.queueBytes.push(size);
       this.bytes += size;
       this.stats.queuedBytes = this.bytes;
       if (!this.sending) void this.pump();
@@ -95,8 +104,9 @@ export class Outlet {
         }
         const batch = this.take(maxEvents, maxBytes);
         if (!batch.length) break;
+        const size = this.takenBytes;
         await this.deliver(batch);
-        this.bytes -= byteSize(batch, 0, batch.length);
+        this.bytes -= size;
         this.stats.queuedBytes = this.bytes;
         this.releaseWaiters();
       }
@@ -117,10 +127,12 @@ export class Outlet {
         r = { status: 'retry' as const, error: e as Error };
       }
       if (r.status === 'ok') { this.stats.sent += batch.length; return; }
+      this.stats.errors++;
       this.opts.onError?.(r.error);
       if (r.status === 'fail') { this.stats.dropped['send-failed'] += batch.length; return; }
       if (this.abort.signal.aborted) { this.stats.dropped.closed += batch.length; return; }
       await sleep(Math.max(r.retryAfterMs ?? 0, fullJitter(attempt, retry.baseMs, retry.capMs)), this.abort.signal);
+      this.stats.retries++;
     }
   }
 
@@ -128,8 +140,9 @@ export class Outlet {
   private take(maxEvents: number, maxBytes: number): readonly LogMessage[] {
     const first = this.queue[0];
     if (!first) return [];
-    if (this.head === 0 && first.length <= maxEvents && byteSize(first, 0, first.length) <= maxBytes) {
+    if (this.head === 0 && first.length <= maxEvents && this.queueBytes[0]! <= maxBytes) {
       this.queue.shift();
+      this.takenBytes = this.queueBytes.shift()!;
       return first;
     }
     const out: LogMessage[] = [];
@@ -140,8 +153,10 @@ export class Outlet {
       if (out.length && size + lineLength(m) > maxBytes) break;
       out.push(m);
       size += lineLength(m);
-      if (++this.head === seg.length) { this.queue.shift(); this.head = 0; }
+      this.queueBytes[0]! -= lineLength(m);
+      if (++this.head === seg.length) { this.queue.shift(); this.queueBytes.shift(); this.head = 0; }
     }
+    this.takenBytes = size;
     return out;
   }
 
@@ -154,6 +169,7 @@ export class Outlet {
   private dropAll(): void {
     this.stats.dropped.closed += this.countQueued(Infinity);
     this.queue.length = 0;
+    this.queueBytes.length = 0;
     this.head = 0;
     this.bytes = 0;
     this.stats.queuedBytes = 0;

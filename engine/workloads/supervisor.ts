@@ -8,6 +8,7 @@ import { joinAndRelease } from '../cgroups/join';
 import { Limits } from '../cgroups/limits';
 import { watchOom, OomWatcher } from '../cgroups/oom';
 import { CgroupBackend, CgroupHandle } from '../cgroups/types';
+import { DriverSample, WorkloadSample } from '../snapshot';
 import { LogDriver } from '../logs/driver';
 import { Outlet, OutletStats } from '../logs/outlet';
 import { Router } from '../logs/router';
@@ -52,8 +53,10 @@ export class Workload {
   private startedMs = 0;
   private runDone: Promise<void> = Promise.resolve();
   private shuttingDown = false;
-  readonly drops: DropCounts = {};
-  sent = 0;
+  /** Delivery totals of the runs that ended, by driver. */
+  private readonly pastDrivers = new Map<string, DriverSample>();
+  /** Lines and bytes read from the workload's output, over all runs. */
+  private readonly lineCounts = { messages: { stdout: 0, stderr: 0 }, bytes: 0 };
 
   constructor(public spec: WorkloadSpec, public state: WorkloadState, private readonly deps: SupervisorDeps) {}
 
@@ -137,14 +140,18 @@ export class Workload {
   /** Reads one pipe into the router, pausing the pipe while a blocking outlet is full. */
   private pump(stream: Readable, name: 'stdout' | 'stderr', router: Router): Promise<void> {
     const framer = new LineFramer(name, new StreamClock(this.deps.clock));
+    const counts = this.lineCounts;
     stream.on('data', (chunk: Buffer) => {
-      if (!router.publish(framer.push(chunk))) {
+      const msgs = framer.push(chunk);
+      counts.messages[name] += msgs.length;
+      counts.bytes += chunk.length;
+      if (!router.publish(msgs)) {
         stream.pause();
         void router.whenDrained().then(() => stream.resume());
       }
     });
     return new Promise((resolve) => {
-      const done = () => { router.publish(framer.end()); resolve(); };
+      const done = () => { const rest = framer.end(); counts.messages[name] += rest.length; router.publish(rest); resolve(); };
       stream.once('end', done);
       stream.once('error', done);
     });
@@ -244,16 +251,34 @@ export class Workload {
     return () => { this.taps.delete(tap); this.router?.remove(tap); };
   }
 
-  /** Lines dropped so far (all runs, live outlets included). */
+  /** Per-driver delivery totals over all runs, live outlets included. */
+  driverTotals(): DriverSample[] {
+    const totals = new Map<string, DriverSample>();
+    for (const t of this.pastDrivers.values()) totals.set(t.driver, { ...t, dropped: { ...t.dropped }, queuedBytes: 0 });
+    for (const o of this.outlets) addOutlet(totals, o, true);
+    return [...totals.values()];
+  }
+
+  /** Lines delivered and dropped (by driver and reason), as inspect shows them. */
   dropCounts(): { sent: number; dropped: DropCounts } {
-    const dropped: DropCounts = JSON.parse(JSON.stringify(this.drops));
-    let sent = this.sent;
-    for (const o of this.outlets) { sent += o.stats.sent; addDrops(dropped, o.driver.name, o.stats); }
+    let sent = 0;
+    const dropped: DropCounts = {};
+    for (const d of this.driverTotals()) { sent += d.sent; dropped[d.driver] = d.dropped; }
     return { sent, dropped };
   }
 
+  /** Everything the sampler needs besides the cgroup's own numbers. */
+  describe(): Omit<WorkloadSample, 'stats' | 'cgroupPath'> {
+    const { spec, state } = this;
+    return {
+      id: spec.id, name: spec.name, labels: spec.labels, state: state.status, restartCount: state.restartCount,
+      oomKillCount: state.oomKillCount, startedAt: this.running ? Date.parse(state.startedAt) / 1000 : 0,
+      limits: spec.limits, logs: { messages: { ...this.lineCounts.messages }, bytes: this.lineCounts.bytes, drivers: this.driverTotals() },
+    };
+  }
+
   private tally(outlets: Outlet[]): void {
-    for (const o of outlets) { this.sent += o.stats.sent; addDrops(this.drops, o.driver.name, o.stats); }
+    for (const o of outlets) addOutlet(this.pastDrivers, o, false);
   }
 
   private signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
@@ -261,9 +286,16 @@ export class Workload {
   }
 }
 
-function addDrops(into: DropCounts, driver: string, s: OutletStats): void {
-  const d = (into[driver] ??= {});
-  for (const [reason, n] of Object.entries(s.dropped)) d[reason] = (d[reason] ?? 0) + n;
+function addOutlet(into: Map<string, DriverSample>, o: Outlet, live: boolean): void {
+  const name = o.driver.name;
+  const t = into.get(name) ?? { driver: name, sent: 0, dropped: {}, errors: 0, retries: 0, queuedBytes: 0 };
+  const s: OutletStats = o.stats;
+  t.sent += s.sent;
+  t.errors += s.errors;
+  t.retries += s.retries;
+  if (live) t.queuedBytes += s.queuedBytes;
+  for (const [reason, n] of Object.entries(s.dropped)) t.dropped[reason] = (t.dropped[reason] ?? 0) + n;
+  into.set(name, t);
 }
 
 export type { WorkloadState };
