@@ -1,7 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as os from 'node:os';
-import { Readable } from 'node:stream';
 import { StreamClock, WallClock } from '../logs/clock';
 import { LineFramer } from '../logs/framer';
 import { joinAndRelease } from '../cgroups/join';
@@ -11,6 +10,7 @@ import { CgroupBackend, CgroupHandle } from '../cgroups/types';
 import { DriverSample, WorkloadSample } from '../snapshot';
 import { LogDriver } from '../logs/driver';
 import { Outlet, OutletStats } from '../logs/outlet';
+import { LineCounts, pumpStream } from '../logs/pump';
 import { Router } from '../logs/router';
 import { formatRFC3339Nano } from '../logs/timefmt';
 import { nextDelay, shouldRestart } from './restart';
@@ -56,7 +56,7 @@ export class Workload {
   /** Delivery totals of the runs that ended, by driver. */
   private readonly pastDrivers = new Map<string, DriverSample>();
   /** Lines and bytes read from the workload's output, over all runs. */
-  private readonly lineCounts = { messages: { stdout: 0, stderr: 0 }, bytes: 0 };
+  private readonly lineCounts: LineCounts = { messages: { stdout: 0, stderr: 0 }, bytes: 0 };
 
   constructor(public spec: WorkloadSpec, public state: WorkloadState, private readonly deps: SupervisorDeps) {}
 
@@ -108,7 +108,11 @@ export class Workload {
 
   private async supervise(child: ChildProcess, router: Router): Promise<void> {
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const streams = [this.pump(child.stdout!, 'stdout', router), this.pump(child.stderr!, 'stderr', router)];
+    const framer = (name: 'stdout' | 'stderr') => new LineFramer(name, new StreamClock(this.deps.clock));
+    const streams = [
+      pumpStream(child.stdout!, framer('stdout'), router, this.lineCounts),
+      pumpStream(child.stderr!, framer('stderr'), router, this.lineCounts),
+    ];
     const [code, signal] = await exited;
     this.oom?.check();
     // Like a container's init dying: whatever it left behind in its group (and its cgroup) goes too.
@@ -135,26 +139,6 @@ export class Workload {
     this.deps.changed(this);
     for (const w of this.exitWaiters.splice(0)) w(exitCode);
     if (!restart) this.deps.finished(this);
-  }
-
-  /** Reads one pipe into the router, pausing the pipe while a blocking outlet is full. */
-  private pump(stream: Readable, name: 'stdout' | 'stderr', router: Router): Promise<void> {
-    const framer = new LineFramer(name, new StreamClock(this.deps.clock));
-    const counts = this.lineCounts;
-    stream.on('data', (chunk: Buffer) => {
-      const msgs = framer.push(chunk);
-      counts.messages[name] += msgs.length;
-      counts.bytes += chunk.length;
-      if (!router.publish(msgs)) {
-        stream.pause();
-        void router.whenDrained().then(() => stream.resume());
-      }
-    });
-    return new Promise((resolve) => {
-      const done = () => { const rest = framer.end(); counts.messages[name] += rest.length; router.publish(rest); resolve(); };
-      stream.once('end', done);
-      stream.once('error', done);
-    });
   }
 
   private scheduleRestart(): void {
