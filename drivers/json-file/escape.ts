@@ -80,3 +80,23 @@ export function escapeString(s: string): string {
   const out = Buffer.allocUnsafe(maxEscapedLength(src.length));
   return out.toString('utf8', 0, writeEscaped(src, 0, src.length, out, 0));
 }
+
+const GO_SHORT: Record<number, string> = { 0x08: '\\b', 0x09: '\\t', 0x0c: '\\f' };
+
+/**
+ * Escapes a JS string as Go's encoding/json (json.Marshal, HTML-safe) does: what Docker uses
+ * for `attrs`. The same as the log field's rules except tab, backspace and form feed, which
+ * encoding/json writes as `\t` `\b` `\f` (Go 1.22 and later).
+ */
+export function escapeGoJson(s: string): string {
+  const src = Buffer.from(s, 'utf8');
+  let out = '';
+  let run = 0;
+  for (let i = 0; i < src.length; i++) {
+    const short = GO_SHORT[src[i]!];
+    if (short === undefined) continue;
+    out += escapeString(src.toString('utf8', run, i)) + short;
+    run = i + 1;
+  }
+  return out + escapeString(src.toString('utf8', run));
+}

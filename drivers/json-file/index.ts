@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { DriverContext, DriverDefinition, LogDriver, SendResult } from '../../engine/logs/driver';
 import { LogMessage } from '../../engine/logs/message';
-import { formatRFC3339Nano } from '../../engine/logs/timefmt';
 import { extraAttributes } from '../shared/attrs';
 import { expandTag } from '../shared/tag';
 import { JsonEntryEncoder } from './encode';
@@ -37,31 +36,37 @@ export class JsonFileDriver implements LogDriver {
   }
 
   private write(batch: readonly LogMessage[]): void {
-    let bound = 0;
-    for (const m of batch) bound += this.encoder.maxLength(m);
+    const bound = this.encoder.maxBatchLength(batch);
     if (bound > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(bound, this.scratch.length * 2));
     if (batch.length > this.ends.length) this.ends = new Int32Array(Math.max(batch.length, this.ends.length * 2));
     const out = this.scratch;
     const ends = this.ends;
     const total = this.encoder.encodeBatch(batch, out, ends);
     const max = this.file.opts.maxSize;
-    if (max === null) return this.append(out, 0, total, batch, 0, batch.length);
-    // Docker checks the size before each entry: cut the encoded bytes where that check rotates.
+    const n = batch.length;
+    if (max === null) return this.append(out, 0, total, batch, 0, n);
+    // Docker checks the size before each entry and rotates when it has reached max-size:
+    // cut the encoded bytes at the first entry that check would send to a new file.
     let from = 0;
     let fromByte = 0;
-    for (let i = 0; i < batch.length; i++) {
-      if (this.file.currentSize + (i > from ? ends[i - 1]! - fromByte : 0) >= max) {
-        if (i > from) this.append(out, fromByte, ends[i - 1]!, batch, from, i);
-        this.file.rotate();
-        from = i;
-        fromByte = i > 0 ? ends[i - 1]! : 0;
-      }
+    while (from < n) {
+      if (this.file.currentSize >= max) { this.file.rotate(); continue; }
+      // The first entry k in [from, n - 1) after which the file has reached max-size: entry k + 1
+      // opens a new file. (Reaching it with the last entry rotates before the next batch.)
+      const target = max - this.file.currentSize + fromByte;
+      let lo = from;
+      let hi = n - 1;
+      while (lo < hi) { const mid = (lo + hi) >>> 1; if (ends[mid]! >= target) hi = mid; else lo = mid + 1; }
+      if (lo === n - 1) break;
+      this.append(out, fromByte, ends[lo]!, batch, from, lo + 1);
+      from = lo + 1;
+      fromByte = ends[lo]!;
     }
-    this.append(out, fromByte, total, batch, from, batch.length);
+    this.append(out, fromByte, total, batch, from, n);
   }
 
   private append(out: Buffer, a: number, b: number, batch: readonly LogMessage[], from: number, to: number): void {
-    if (to > from) this.file.append(out.subarray(a, b), to - from, formatRFC3339Nano(batch[to - 1]!.time));
+    if (to > from) this.file.append(out.subarray(a, b), to - from, this.encoder.timeText(batch[to - 1]!.time));
   }
 }
 

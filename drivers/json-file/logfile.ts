@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { compressRotated } from './compress';
 
 export interface LogFileOptions {
@@ -19,6 +20,8 @@ export interface LogFileEvents {
 }
 
 const KEEP_COUNTS = 4096;
+/** Files on their way out are renamed to `<base>.del-<n>` (which no reader takes for a log file) and removed in the background. */
+const TRASH = '.del-';
 
 /**
  * The files of one json-file log: `<base>`, `<base>.1` ... `<base>.N-1` (`.gz` when compressed),
@@ -37,10 +40,13 @@ export class LogFile {
   private readonly counts = new Map<number, number>();
   private readonly listeners = new Set<Partial<LogFileEvents>>();
   private closed = false;
-  /** Compressions still running, so close() can wait for them. */
+  /** Compressions and removals still running, so close() can wait for them. */
   private readonly compressing = new Set<Promise<void>>();
+  private readonly removing = new Set<Promise<void>>();
+  private trashSeq = 0;
 
   constructor(readonly path: string, readonly opts: LogFileOptions) {
+    removeStaleTrash(path);
     this.fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
     this.size = fs.fstatSync(this.fd).size;
     this.counts.set(0, 0);
@@ -65,15 +71,19 @@ export class LogFile {
     this.emit('write');
   }
 
-  /** Renames the chain one step down and opens a fresh current file. */
+  /**
+   * Renames the chain one step down and opens a fresh current file. The file that falls off
+   * the end is renamed out of the chain at once and deleted in the background: freeing its
+   * pages costs milliseconds that the write path should not wait for.
+   */
   rotate(): void {
     const n = this.opts.maxFiles;
     fs.closeSync(this.fd);
     if (n < 2) {
-      unlinkQuiet(this.path);
+      this.discard(this.path);
     } else {
-      unlinkQuiet(`${this.path}.${n - 1}`);
-      unlinkQuiet(`${this.path}.${n - 1}.gz`);
+      this.discard(`${this.path}.${n - 1}`);
+      this.discard(`${this.path}.${n - 1}.gz`);
       for (let i = n - 1; i >= 2; i--) {
         renameQuiet(`${this.path}.${i - 1}`, `${this.path}.${i}`);
         renameQuiet(`${this.path}.${i - 1}.gz`, `${this.path}.${i}.gz`);
@@ -118,7 +128,22 @@ export class LogFile {
     this.closed = true;
     fs.closeSync(this.fd);
     await Promise.allSettled([...this.compressing]);
+    await Promise.allSettled([...this.removing]);
     this.emit('close');
+  }
+
+  /** Takes p out of the chain now (a synchronous rename) and deletes it in the background. */
+  private discard(p: string): void {
+    const trash = `${this.path}${TRASH}${this.trashSeq++}`;
+    try {
+      fs.renameSync(p, trash);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    const job = fs.promises.unlink(trash).catch(() => { /* already gone; a stale one goes at the next open */ });
+    this.removing.add(job);
+    void job.finally(() => this.removing.delete(job));
   }
 
   private startCompression(g: number, lastTime: string | undefined): void {
@@ -127,7 +152,7 @@ export class LogFile {
       const k = this.gen - g;
       if (k > this.opts.maxFiles - 1) { unlinkQuiet(tmp); return; }
       fs.renameSync(tmp, `${this.path}.${k}.gz`);
-      unlinkQuiet(`${this.path}.${k}`);
+      this.discard(`${this.path}.${k}`);
     }).catch(() => { /* the plain file stays; readers read it as it is */ });
     this.compressing.add(job);
     void job.finally(() => this.compressing.delete(job));
@@ -140,6 +165,15 @@ export class LogFile {
 
 function unlinkQuiet(p: string): void {
   try { fs.unlinkSync(p); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+}
+
+/** Removes what a previous writer of this log left half-deleted (it stopped before its background removals ended). */
+function removeStaleTrash(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = path.basename(file) + TRASH;
+  let names: string[];
+  try { names = fs.readdirSync(dir); } catch { return; }
+  for (const name of names) if (name.startsWith(prefix)) unlinkQuiet(path.join(dir, name));
 }
 
 function renameQuiet(from: string, to: string): void {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { native } from '../native';
 import { StreamClock } from './clock';
-import { LogMessage, Stream, messageIn } from './message';
+import { LogMessage, PartialMeta, Stream, messageIn } from './message';
 
 /** Docker's copier buffer: a line at least this long is cut into partial messages. */
 export const MAX_LINE = 16 * 1024;
@@ -8,8 +9,30 @@ export const MAX_LINE = 16 * 1024;
 interface OpenPartial { id: string; ordinal: number; time: bigint }
 
 /**
+ * A whole line as the framer makes millions of them: only the fields that vary, so each
+ * costs the garbage collector less. partial and attrs are always undefined; `line` makes
+ * a fresh view of src[start, end) on each use (the bytes are the same; hot paths use src).
+ */
+class FramedLine implements LogMessage {
+  constructor(
+    readonly stream: Stream,
+    readonly time: bigint,
+    readonly src: Buffer,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get line(): Buffer { return this.src.subarray(this.start, this.end); }
+  get partial(): PartialMeta | undefined { return undefined; }
+  get attrs(): Readonly<Record<string, string>> | undefined { return undefined; }
+}
+
+/** Newline offsets of the chunk being framed (filled by the native addon in one call; reused). */
+const NL = new Int32Array(8192);
+
+/**
  * Cuts one output stream into lines. A whole pipe chunk is handled at once with one
- * timestamp (the time of the read), so the cost per line is one indexOf and one slice.
+ * timestamp (the time of the read), so the cost per line is finding its newline and one small object.
  * Lines are zero-copy views of the chunk: the caller hands over chunks it never reuses.
  * A line of MAX_LINE bytes or more becomes partial messages that share an id and the
  * first chunk's time, as Docker's copier does.
@@ -53,8 +76,20 @@ export class LineFramer {
   private frame(buf: Buffer, time: bigint, out: LogMessage[], keepRest: boolean): void {
     const len = buf.length;
     let pos = 0;
+    // The newlines come from one native scan per 8192 of them when the addon is there,
+    // else from one indexOf per line; the framing is the same.
+    let count = 0;
+    let k = 0;
+    let scanned = native ? 0 : len;
     while (pos < len) {
-      const nl = buf.indexOf(10, pos);
+      let nl: number;
+      if (k < count) nl = NL[k]!;
+      else if (scanned < len) {
+        count = native!.newlines(buf, scanned, len, NL);
+        k = 0;
+        scanned = count === NL.length ? NL[count - 1]! + 1 : len;
+        continue;
+      } else nl = native ? -1 : buf.indexOf(10, pos);
       const end = nl < 0 ? len : nl;
       if (end - pos >= this.maxLine) {
         out.push(this.chunkOf(buf, pos, pos + this.maxLine, time, false));
@@ -70,9 +105,10 @@ export class LineFramer {
         out.push(this.chunkOf(buf, pos, nl, time, true));
         this.open = null;
       } else {
-        out.push(messageIn(this.stream, time, buf, pos, nl));
+        out.push(new FramedLine(this.stream, time, buf, pos, nl));
       }
       pos = nl + 1;
+      k++;
     }
   }
 
