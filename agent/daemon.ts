@@ -83,11 +83,3 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   })());
   return { stop };
 }
-
-/** The default data root: /var/lib/corral for root, else under $XDG_STATE_HOME. */
-export function defaultDataRoot(): string {
-  if (process.env['CORRAL_ROOT']) return process.env['CORRAL_ROOT'];
-  if (process.getuid?.() === 0) return '/var/lib/corral';
-  const state = process.env['XDG_STATE_HOME'] || path.join(process.env['HOME'] ?? '/tmp', '.local', 'state');
-  return path.join(state, 'corral');
-}

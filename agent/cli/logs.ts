@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { parseTimeArg } from '../../engine/logs/timearg';
 import { ReadOptions } from '../../engine/logs/reader';
-import { openJsonFileReader, pathSource } from '../../drivers/json-file/reader';
 import { encodeMessage, readRecords, WireRecord } from '../api/logwire';
 import { CliContext } from './context';
 import { printRecords } from './printlogs';
@@ -18,6 +17,8 @@ function tailValue(text: string): number | undefined {
 /** Reads a Docker json-file log straight from disk (no agent): `--file`. */
 async function* fileRecords(file: string, o: ReadOptions, signal: AbortSignal): AsyncIterable<WireRecord> {
   const warnings: WireRecord[] = [];
+  // Loaded only for --file, so `logs` of a workload starts without the reader's code.
+  const { openJsonFileReader, pathSource } = require('../../drivers/json-file/reader') as typeof import('../../drivers/json-file/reader');
   const reader = openJsonFileReader(pathSource(file));
   for await (const m of reader.read(o, signal, (w) => warnings.push({ w: w.text, n: w.count }))) {
     yield* warnings.splice(0);

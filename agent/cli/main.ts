@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { defaultDataRoot } from '../daemon';
+import { defaultDataRoot } from '../dataroot';
 import { registerAgent } from './agent';
 import { registerCreate } from './create';
 import { registerEvents } from './events';
