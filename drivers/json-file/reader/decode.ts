@@ -17,6 +17,43 @@ export interface Entry {
  * when the line is not a valid entry, so callers can skip it and say why; never throws.
  */
 export function decodeEntry(buf: Buffer, start: number, end: number): Entry | string {
+  return decodeDockerShape(buf, start, end) ?? decodeAny(buf, start, end);
+}
+
+const HEAD = Buffer.from('{"log":"', 'latin1');
+const STREAM_OUT = Buffer.from('","stream":"stdout","time":"', 'latin1');
+const STREAM_ERR = Buffer.from('","stream":"stderr","time":"', 'latin1');
+
+/** buf holds what at pos (a plain loop: these are short, and Buffer.compare's checks cost more). */
+function at(buf: Buffer, pos: number, what: Buffer): boolean {
+  if (buf.length < pos + what.length) return false;
+  for (let i = 0; i < what.length; i++) if (buf[pos + i] !== what[i]) return false;
+  return true;
+}
+
+/**
+ * The common case without JSON.parse: Docker's own key order, no attrs, and no escape in
+ * the text but the final `\n`. The line is then the file's bytes as they are (a view of the
+ * block just read). Anything else returns undefined and takes the general path.
+ */
+function decodeDockerShape(buf: Buffer, start: number, end: number): Entry | undefined {
+  if (!at(buf, start, HEAD)) return undefined;
+  const from = start + HEAD.length;
+  const quote = buf.indexOf(0x22, from);
+  if (quote < 0 || quote >= end) return undefined;
+  const slash = buf.indexOf(0x5c, from);
+  const complete = slash === quote - 2 && buf[quote - 1] === 0x6e;
+  if (slash >= from && slash < quote && !complete) return undefined;
+  const stream = at(buf, quote, STREAM_OUT) ? 'stdout' : at(buf, quote, STREAM_ERR) ? 'stderr' : undefined;
+  if (!stream || buf[end - 1] !== 0x7d || buf[end - 2] !== 0x22) return undefined;
+  const timeFrom = quote + STREAM_OUT.length;
+  if (timeFrom > end - 2) return undefined;
+  const time = parseTime(buf.toString('latin1', timeFrom, end - 2));
+  if (time === undefined) return undefined;
+  return { stream, time, line: buf.subarray(from, complete ? quote - 2 : quote), complete, attrs: undefined };
+}
+
+function decodeAny(buf: Buffer, start: number, end: number): Entry | string {
   let v: unknown;
   try {
     v = JSON.parse(buf.toString('utf8', start, end));
@@ -51,12 +88,25 @@ function stringMap(v: unknown): Record<string, string> | undefined | null {
  * It halves the cost of decoding an entry.
  */
 const memo = { head: '', ns: 0n };
-const FRACTION_Z = /^(?:\.(\d{1,9}))?Z$/;
+
+/** Nanoseconds of a `Z` or `.d{1,9}Z` tail starting at i, or undefined if the tail is anything else. */
+function fractionZ(text: string, i: number): number | undefined {
+  if (text.length === i + 1) return text.charCodeAt(i) === 0x5a ? 0 : undefined;
+  const digits = text.length - i - 2;
+  if (text.charCodeAt(i) !== 0x2e || text.charCodeAt(text.length - 1) !== 0x5a || digits < 1 || digits > 9) return undefined;
+  let n = 0;
+  for (let k = i + 1; k < text.length - 1; k++) {
+    const d = text.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return n * 10 ** (9 - digits);
+}
 
 function parseTime(text: string): bigint | undefined {
   if (memo.head && text.startsWith(memo.head)) {
-    const m = FRACTION_Z.exec(text.slice(memo.head.length));
-    if (m) return memo.ns + (m[1] ? BigInt(m[1].padEnd(9, '0')) : 0n);
+    const frac = fractionZ(text, memo.head.length);
+    if (frac !== undefined) return memo.ns + BigInt(frac);
   }
   const t = parseRFC3339Nano(text);
   if (t !== undefined && text.length >= 20 && text[19] !== '+' && text[19] !== '-' && text.endsWith('Z')) {
