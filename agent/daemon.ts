@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openCgroups } from '../engine/cgroups';
+import { IntervalSampler } from '../engine/sampler';
+import { MetricsExporter } from './metrics/exporter';
+import { serveMetrics } from './metrics/server';
 import { WallClock } from '../engine/logs/clock';
 import { WorkloadStore } from '../engine/workloads/store';
 import { ApiServer } from './api/server';
@@ -12,6 +15,8 @@ export interface AgentOptions {
   dataRoot: string;
   /** The cgroup (in every hierarchy) under which workloads get theirs; nothing outside it is touched. */
   cgroupParent: string;
+  /** Where /metrics listens; null for nowhere. */
+  metricsAddr: { host: string; port: number } | null;
 }
 
 /** Prints at most `perSecond` lines a second and counts the rest, so a failing driver can't flood the log. */
@@ -60,6 +65,9 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
     left = await cgroups.backend.cleanupLeftovers([]);
   }
   if (left.removed.length || left.busy.length) log(`cgroup leftovers: removed ${left.removed.length}, still busy: ${left.busy.join(' ') || 'none'}`);
+  const sampler = new IntervalSampler(() => manager.list(), clock);
+  const metrics = o.metricsAddr ? await serveMetrics(new MetricsExporter(sampler), o.metricsAddr) : undefined;
+  if (o.metricsAddr) log(`metrics on http://${o.metricsAddr.host}:${o.metricsAddr.port}/metrics`);
   const api = new ApiServer();
   registerRoutes(api, manager, events);
   await api.listen(socket);
@@ -77,6 +85,9 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   const stop = () => (stopping ??= (async () => {
     log('stopping: stopping workloads');
     await manager.stopAll(10);
+    sampler.stop();
+    metrics?.closeAllConnections();
+    await new Promise((r) => (metrics ? metrics.close(r) : r(undefined)));
     await api.close();
     fs.rmSync(pidFile, { force: true });
     fs.rmSync(socket, { force: true });

@@ -1,13 +1,16 @@
 import { Command } from 'commander';
 import { CliContext } from './context';
+import { parseMetricsAddr } from '../metrics/server';
 
 export function registerAgent(program: Command, ctx: () => CliContext): void {
   program.command('agent').description('run the corral agent in the foreground')
     .option('--cgroup-parent <name>', 'parent cgroup for the workloads\' cgroups (env CORRAL_CGROUP_PARENT)', process.env['CORRAL_CGROUP_PARENT'] || 'corral')
-    .action(async (o: { cgroupParent: string }) => {
+    .option('--metrics-addr <host:port>', 'where Prometheus scrapes /metrics, or off (env CORRAL_METRICS_ADDR)', process.env['CORRAL_METRICS_ADDR'] ?? '127.0.0.1:9323')
+    .action(async (o: { cgroupParent: string; metricsAddr: string }) => {
+      const metricsAddr = parseMetricsAddr(o.metricsAddr);
       // Loaded here so that every other command starts without the agent's code.
       const { runAgent } = require('../daemon') as typeof import('../daemon');
-      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent });
+      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent, metricsAddr });
       await new Promise<void>((resolve) => {
         const shutdown = () => void agent.stop().then(resolve);
         process.once('SIGTERM', shutdown);

@@ -14,7 +14,7 @@ describe('the agent', () => {
       assert.equal(refused.code, 125);
       assert.match(refused.stderr, /cannot connect to the corral agent at .*corral\.sock/);
 
-      const r = await corral(root, ['run', '--rm', '--', 'echo', 'auto'], { env: { CORRAL_NO_AUTOSTART: '', CORRAL_CGROUP_PARENT: parent } });
+      const r = await corral(root, ['run', '--rm', '--', 'echo', 'auto'], { env: { CORRAL_NO_AUTOSTART: '', CORRAL_CGROUP_PARENT: parent, CORRAL_METRICS_ADDR: 'off' } });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, 'auto\n');
       const pid = Number(fs.readFileSync(path.join(root, 'agent.pid'), 'utf8'));
