@@ -69,7 +69,7 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   const metrics = o.metricsAddr ? await serveMetrics(new MetricsExporter(sampler), o.metricsAddr) : undefined;
   if (o.metricsAddr) log(`metrics on http://${o.metricsAddr.host}:${o.metricsAddr.port}/metrics`);
   const api = new ApiServer();
-  registerRoutes(api, manager, events);
+  registerRoutes(api, manager, events, sampler);
   await api.listen(socket);
   fs.writeFileSync(pidFile, `${process.pid}\n`);
   log(`corral agent ${process.pid} listening on ${socket}`);

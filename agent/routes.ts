@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
 import { ResourceFlags } from '../engine/cgroups';
+import { Sampler, Snapshot } from '../engine/snapshot';
+import { snapshotJson } from './stats';
 import { ReadOptions } from '../engine/logs/reader';
 import { ApiServer } from './api/server';
 import { encodeMessage } from './api/logwire';
@@ -33,7 +35,7 @@ async function write(res: http.ServerResponse, text: string): Promise<void> {
 }
 
 /** The agent's HTTP API: one route per verb of the CLI. */
-export function registerRoutes(api: ApiServer, m: WorkloadManager, events: EventLog): void {
+export function registerRoutes(api: ApiServer, m: WorkloadManager, events: EventLog, sampler: Sampler): void {
   const view = (ref: string) => { const w = m.get(ref); return inspectWorkload(w, m.logPath(w)); };
 
   api
@@ -114,6 +116,25 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
         for (const e of live.splice(0)) if (matches(e, { ...f, since: undefined })) await write(res, JSON.stringify(e) + '\n');
       }
       clearTimeout(untilTimer);
+      off();
+      res.end();
+      return undefined;
+    })
+    .route('GET', /^\/stats$/, async (req, res, { query }) => {
+      // NDJSON snapshots: the last two at once (rates need two), then every new one with stream=1.
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      for (const s of [sampler.previous(), sampler.latest()]) if (s) await write(res, snapshotJson(s) + '\n');
+      if (query.get('stream') !== '1') { res.end(); return undefined; }
+      const queue: Snapshot[] = [];
+      let wake: (() => void) | undefined;
+      const off = sampler.subscribe((s) => { queue.push(s); wake?.(); });
+      let gone = false;
+      req.once('close', () => { gone = true; wake?.(); });
+      while (!gone) {
+        if (!queue.length) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        for (const s of queue.splice(0)) await write(res, snapshotJson(s) + '\n');
+      }
       off();
       res.end();
       return undefined;

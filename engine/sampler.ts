@@ -26,6 +26,7 @@ export function readSystemCpuNs(text = fs.readFileSync('/proc/stat', 'latin1')):
  */
 export class IntervalSampler implements Sampler {
   private last: Snapshot | undefined;
+  private before: Snapshot | undefined;
   private readonly subscribers = new Set<(s: Snapshot) => void>();
   private readonly timer: NodeJS.Timeout;
 
@@ -37,6 +38,10 @@ export class IntervalSampler implements Sampler {
 
   latest(): Snapshot | undefined {
     return this.last;
+  }
+
+  previous(): Snapshot | undefined {
+    return this.before;
   }
 
   subscribe(fn: (s: Snapshot) => void): () => void {
@@ -64,6 +69,7 @@ export class IntervalSampler implements Sampler {
       time: this.clock.nowNs(), systemCpuNs, onlineCpus: os.availableParallelism(), workloads,
       durationSeconds: Number(process.hrtime.bigint() - t0) / 1e9, errors: (this.last?.errors ?? 0) + errors.length,
     };
+    this.before = this.last;
     this.last = snap;
     for (const fn of this.subscribers) fn(snap);
     return snap;

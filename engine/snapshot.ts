@@ -52,6 +52,8 @@ export interface Snapshot {
 
 export interface Sampler {
   latest(): Snapshot | undefined;
+  /** The pass before latest() (rates need two). */
+  previous(): Snapshot | undefined;
   /** Called after every pass; returns the unsubscribe function. */
   subscribe(fn: (s: Snapshot) => void): () => void;
   stop(): void;

@@ -5,6 +5,7 @@ import { registerCreate } from './create';
 import { registerEvents } from './events';
 import { registerLifecycle } from './lifecycle';
 import { registerRun } from './run';
+import { registerStats } from './stats';
 import { registerUpdate } from './update';
 import { CliContext } from './context';
 import { registerInspect } from './inspect';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerLogs(program, ctx);
   registerEvents(program, ctx);
   registerUpdate(program, ctx);
+  registerStats(program, ctx);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }
