@@ -2,9 +2,14 @@ import * as os from 'node:os';
 import { cfsOf } from '../engine/cgroups/limits';
 import { Snapshot, WorkloadSample } from '../engine/snapshot';
 
-/** A snapshot as JSON (bigint time as a string). */
+/** A snapshot as JSON (bigint time as a string); parseSnapshot reads it back. */
 export function snapshotJson(s: Snapshot): string {
   return JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+export function parseSnapshot(rec: unknown): Snapshot {
+  const s = rec as Snapshot & { time: string };
+  return { ...s, time: BigInt(s.time) };
 }
 
 export interface StatsRow {

@@ -6,6 +6,7 @@ import { registerEvents } from './events';
 import { registerLifecycle } from './lifecycle';
 import { registerRun } from './run';
 import { registerStats } from './stats';
+import { registerTop } from './top';
 import { registerUpdate } from './update';
 import { CliContext } from './context';
 import { registerInspect } from './inspect';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerEvents(program, ctx);
   registerUpdate(program, ctx);
   registerStats(program, ctx);
+  registerTop(program, ctx);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { Snapshot } from '../../engine/snapshot';
 import { readRecords } from '../api/logwire';
-import { StatsRow, humanBytes, statsRows } from '../stats';
+import { StatsRow, humanBytes, parseSnapshot, statsRows } from '../stats';
 import { CliContext } from './context';
 
 const pct = (v: number | null) => (v === null ? '--' : `${v.toFixed(2)}%`);
@@ -16,11 +16,6 @@ function table(rows: StatsRow[]): string {
   const all = [head, ...body];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('')).join('\n');
-}
-
-function parse(rec: unknown): Snapshot {
-  const s = rec as Snapshot & { time: string };
-  return { ...s, time: BigInt(s.time) };
 }
 
 /** `corral stats`: Docker's columns and formulas, plus CPU % of the workload's own limit and throttling. */
@@ -44,7 +39,7 @@ export function registerStats(program: Command, ctx: () => CliContext): void {
       };
       const snaps: Snapshot[] = [];
       for await (const rec of readRecords(res)) {
-        const now = parse(rec);
+        const now = parseSnapshot(rec);
         snaps.push(now);
         if (!o.stream) continue;
         if (before) print(now);
