@@ -27,7 +27,7 @@ export type ViewAction =
 export interface Key {
   /** The character typed, if any. */
   ch?: string;
-  /** blessed's key name: 'up', 'enter', 'escape', 'backspace', 'c' (with ctrl) ... */
+  /** blessed's key name: 'up', 'enter', 'escape', 'backspace', 'c' (with ctrl) ... (blessed reports Enter twice, as 'enter' and 'return': only 'enter' counts) */
   name?: string;
   ctrl?: boolean;
 }
@@ -48,7 +48,7 @@ export function onKey(s: ViewState, key: Key, ids: readonly string[], page: numb
 }
 
 function filterKey(s: ViewState, key: Key): ViewState {
-  if (key.name === 'enter' || key.name === 'return') return { ...s, mode: 'list' };
+  if (key.name === 'enter') return { ...s, mode: 'list' };
   if (key.name === 'escape') return { ...s, mode: 'list', filter: '' };
   if (key.name === 'backspace') return { ...s, filter: s.filter.slice(0, -1) };
   if (key.ch && key.ch >= ' ' && !key.ctrl) return { ...s, filter: s.filter + key.ch };
@@ -67,7 +67,7 @@ function listKey(s: ViewState, key: Key, ids: readonly string[], page: number): 
   if (key.ch === 'q' || key.name === 'escape') return { state: s, action: { kind: 'quit' } };
   if (key.ch === '/') return { state: { ...s, mode: 'filter' }, action: NONE };
   if (key.ch === 'a') return { state: { ...s, all: !s.all }, action: NONE };
-  if ((key.name === 'enter' || key.name === 'return') && s.selected && ids.includes(s.selected)) {
+  if ((key.name === 'enter') && s.selected && ids.includes(s.selected)) {
     return { state: { ...s, mode: 'detail' }, action: { kind: 'open', id: s.selected } };
   }
   const sortKey = SORT_KEYS.find((k) => k.key === key.ch);
