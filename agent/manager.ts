@@ -137,6 +137,7 @@ export class WorkloadManager {
     return {
       id: s.id, name: s.name, logDir: this.deps.store.dirOf(s.id), labels: s.labels, env: s.env,
       created: parseRFC3339Nano(s.created) ?? 0n,
+      pid: () => w.state.pid,
     };
   }
 

@@ -26,6 +26,8 @@ export interface DriverContext {
   env: readonly string[];
   /** The time the workload was created (ns), for tag templates. */
   created: bigint;
+  /** The pid of the workload's main process in the current run (0 before it starts); syslog's PROCID. */
+  pid(): number;
 }
 
 export interface BatchPolicy {
@@ -43,6 +45,12 @@ export interface DriverDefinition<O> {
   create(o: O, ctx: DriverContext): Promise<LogDriver>;
   /** Drivers whose logs can be read back without the agent's running writer (json-file after a restart). */
   openReader?(o: O, ctx: DriverContext): LogReader;
+  /**
+   * Remote drivers: checks once, within `timeoutMs`, that the server answers (connect, or the
+   * protocol's cheapest request). Throws an Error saying what failed. `run` turns it into a
+   * warning (or an error with `<driver>-require-healthy=true`); it never delays the workload.
+   */
+  probe?(o: O, ctx: DriverContext, timeoutMs: number): Promise<void>;
 }
 
 /** A bad log option: the message names the key and what is accepted. */
