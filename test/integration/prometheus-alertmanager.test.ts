@@ -285,6 +285,9 @@ describe('Prometheus and Alertmanager on corral\'s metrics, rules and dashboards
         return `${labels.join(',')}=${s.value[1]}`;
       });
     };
+    const seen = (expr: string) => async () => (await query(expr)).data?.result.length;
+    await eventually('brief exited', seen('corral_workload_state{name="brief",state="exited"} == 1'), 450, 200);
+    await eventually('hog OOM-killed', seen('container_oom_events_total{name="hog"} == 1'), 450, 200);
     assert.deepEqual(await show('timeseries', 'CPU vs limit', 'D', 'busy'), ['name=busy=0.5']);
     assert.deepEqual(await show('timeseries', 'Memory vs limit', 'D', 'busy'), [`=${64 * 1024 * 1024}`]);
     assert.deepEqual(await show('timeseries', 'Processes vs limit', 'B', 'busy'), ['=50']);
