@@ -27,7 +27,8 @@ export interface OutletOptions {
  * One driver's queue for one workload: bounded by bytes, batched, retried with
  * full-jitter back-off. Blocking mode never drops: offer() returns false above the
  * high-water mark and the caller stops reading the pipe until whenDrained().
- * Non-blocking mode drops the newest lines when full, and counts every one.
+ * Non-blocking mode drops the newest lines when full (or the oldest queued ones with
+ * drop-policy=oldest), and counts every one.
  */
 export class Outlet {
   private readonly queue: (readonly LogMessage[])[] = [];
@@ -54,6 +55,7 @@ export class Outlet {
     let accepted = msgs;
     let size = byteSize(msgs, 0, msgs.length);
     if (this.opts.delivery.mode === 'non-blocking' && this.bytes + size > max) {
+      if (this.opts.delivery.dropPolicy === 'oldest') this.dropOldest(this.bytes + size - max);
       // Keep what fits (an oversized message into an empty queue still goes, as Docker).
       let n = 0;
       let fit = 0;
@@ -164,6 +166,24 @@ export class Outlet {
     let n = -this.head;
     for (const seg of this.queue) { n += seg.length; if (n >= limit) break; }
     return n;
+  }
+
+  /**
+   * drop-policy=oldest: frees at least `need` bytes by dropping queued lines from the front.
+   * A batch already handed to the driver stays; what still does not fit is dropped from the new lines.
+   */
+  private dropOldest(need: number): void {
+    let freed = 0;
+    while (freed < need && this.queue.length) {
+      const seg = this.queue[0]!;
+      const len = lineLength(seg[this.head]!);
+      freed += len;
+      this.queueBytes[0]! -= len;
+      this.stats.dropped['buffer-full']++;
+      if (++this.head === seg.length) { this.queue.shift(); this.queueBytes.shift(); this.head = 0; }
+    }
+    this.bytes -= freed;
+    this.stats.queuedBytes = this.bytes;
   }
 
   private dropAll(): void {

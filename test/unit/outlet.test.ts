@@ -58,6 +58,20 @@ describe('Outlet', () => {
     assert.deepEqual(d.got.map((m) => Number(m.time)), Array.from({ length: delivered }, (_, i) => i));
   });
 
+  it('non-blocking with drop-policy=oldest: keeps the newest lines, drops queued old ones, counts every one', async () => {
+    const d = new ScriptedDriver();
+    let open!: () => void;
+    d.gate = new Promise((r) => (open = r));
+    const o = new Outlet(d, { delivery: { mode: 'non-blocking', maxBufferBytes: 35, dropPolicy: 'oldest' }, batch });
+    const msgs = Array.from({ length: 10 }, (_, i) => line(i));
+    o.offer(msgs.slice(0, 1)); // in flight, held at the gate: never dropped
+    for (let i = 1; i < 10; i++) o.offer(msgs.slice(i, i + 1));
+    open();
+    await o.close();
+    assert.equal(d.got.length + o.stats.dropped['buffer-full'], 10);
+    assert.deepEqual(d.got.map((m) => Number(m.time)), [0, 8, 9], 'the first (in flight) and the newest that fit in 35 bytes');
+  });
+
   it('an oversized line still goes into an empty non-blocking queue (as Docker)', async () => {
     const d = new ScriptedDriver();
     const o = new Outlet(d, { delivery: { mode: 'non-blocking', maxBufferBytes: 5 }, batch });

@@ -63,9 +63,12 @@ describe('units and log options', () => {
     assert.throws(() => parseJsonFileOptions({ foo: '1' }), /^OptionError: unknown log opt 'foo' for json-file log driver$/);
   });
 
-  it('mode and max-buffer-size', () => {
+  it('mode, max-buffer-size and drop-policy', () => {
     assert.deepEqual(splitDeliveryMode({ mode: 'non-blocking', 'max-buffer-size': '4m', 'max-size': '1m' }),
-      { delivery: { mode: 'non-blocking', maxBufferBytes: 4 * 1_048_576 }, rest: { 'max-size': '1m' } });
+      { delivery: { mode: 'non-blocking', maxBufferBytes: 4 * 1_048_576, dropPolicy: 'newest' }, rest: { 'max-size': '1m' } });
+    assert.equal(splitDeliveryMode({ mode: 'non-blocking', 'drop-policy': 'oldest' }).delivery.dropPolicy, 'oldest');
+    assert.throws(() => splitDeliveryMode({ 'drop-policy': 'oldest' }), /drop-policy option is only supported with 'mode=non-blocking'/);
+    assert.throws(() => splitDeliveryMode({ mode: 'non-blocking', 'drop-policy': 'middle' }), /drop-policy: expected newest or oldest/);
     assert.equal(splitDeliveryMode({ mode: 'non-blocking' }).delivery.maxBufferBytes, 1_000_000);
     assert.throws(() => splitDeliveryMode({ 'max-buffer-size': '1m' }), /only supported with 'mode=non-blocking'/);
     assert.throws(() => splitDeliveryMode({ mode: 'sometimes' }), /mode/);
