@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import { Counter, Gauge, Registry, RegistryContentType } from 'prom-client';
-import { Sampler, Snapshot, WorkloadSample } from '../../engine/snapshot';
-import { DEVICE_FAMILIES, SAMPLE_FAMILIES } from './families';
+import { DeviceIo } from '../../engine/cgroups/types';
+import { DriverSample, Sampler, Snapshot, WorkloadSample } from '../../engine/snapshot';
+import { BLKIO_FAMILY, CORRAL_FAMILIES, DEVICE_FAMILIES, FamilyDef, LAST_SEEN_FAMILY, SAMPLE_FAMILIES, WORKLOAD_STATES } from './families';
 
-type Metric = Counter<string> | Gauge<string>;
-const STATES = ['created', 'running', 'restarting', 'exited', 'dead'];
+type Labels = Readonly<Record<string, string>>;
 
 /** Prometheus label name for a workload label, as cAdvisor makes them: container_label_<k>. */
 export function labelName(key: string): string {
@@ -12,7 +12,7 @@ export function labelName(key: string): string {
 }
 
 /** "/dev/vda" for 254:0 when sysfs knows the device, else "254:0". */
-function deviceName(major: number, minor: number, cache: Map<string, string>): string {
+export function deviceName(major: number, minor: number, cache: Map<string, string>): string {
   const key = `${major}:${minor}`;
   let name = cache.get(key);
   if (name === undefined) {
@@ -28,101 +28,290 @@ function deviceName(major: number, minor: number, cache: Map<string, string>): s
 }
 
 /**
+ * One sample as prom-client's Registry prints it. The label set rides in `sharedLabels`: the
+ * registry turns such an object into text once and caches it by identity, where `labels` would
+ * be escaped and joined again on every scrape. So label objects are built once and never
+ * changed; rows are reused and only their value is set.
+ */
+interface Row { value: number; labels: Labels; sharedLabels: Labels }
+const NO_LABELS: Labels = Object.freeze({});
+const row = (sharedLabels: Labels): Row => ({ value: 0, labels: NO_LABELS, sharedLabels });
+
+/** Adds row with value v, as prom-client's set() / inc() would: skip non-numbers, no negative counts. */
+function put(out: Row[], r: Row, v: number | null | undefined, counter: boolean): void {
+  if (v == null || !Number.isFinite(v)) return;
+  r.value = counter && !(v > 0) ? 0 : v;
+  out.push(r);
+}
+
+type Fill = (out: Row[]) => void;
+
+/** The registry calls get() on each metric per scrape: ours hand it the rows `fill` sets now. */
+class RowCounter extends Counter {
+  declare name: string;
+  declare help: string;
+  private readonly rows: Row[] = [];
+  constructor(readonly def: FamilyDef, registry: Registry<RegistryContentType>, private readonly fill: Fill) {
+    super({ name: def.name, help: def.help, registers: [registry] });
+  }
+  override async get(): ReturnType<Counter['get']> {
+    return collected(this, 'counter', this.rows, this.fill);
+  }
+}
+
+class RowGauge extends Gauge {
+  declare name: string;
+  declare help: string;
+  private readonly rows: Row[] = [];
+  constructor(def: FamilyDef, registry: Registry<RegistryContentType>, private readonly fill: Fill) {
+    super({ name: def.name, help: def.help, registers: [registry] });
+  }
+  override async get(): ReturnType<Gauge['get']> {
+    return collected(this, 'gauge', this.rows, this.fill);
+  }
+}
+
+/** What prom-client's Registry reads from get(): it needs name, help, type and values. */
+function collected(m: { name: string; help: string }, type: FamilyDef['type'], rows: Row[], fill: Fill): never {
+  rows.length = 0;
+  fill(rows);
+  return { name: m.name, help: m.help, type, aggregator: 'sum', values: rows } as never;
+}
+
+/** A device's rows in one workload: the four fs counters, then blkio Read and Write. */
+class DeviceRows {
+  readonly fs: Row[];
+  readonly read: Row;
+  readonly write: Row;
+  constructor(readonly major: number, readonly minor: number, base: Labels, device: string) {
+    const labels = { ...base, device };
+    this.fs = DEVICE_FAMILIES.map(() => row(labels));
+    const blkio = { ...labels, major: String(major), minor: String(minor) };
+    this.read = row({ ...blkio, operation: 'Read' });
+    this.write = row({ ...blkio, operation: 'Write' });
+  }
+}
+
+/** A log driver's rows in one workload: dropped lines by reason, queued bytes. */
+class DriverRows {
+  private readonly dropped: Array<{ reason: string; row: Row }> = [];
+  readonly queue: Row;
+  constructor(private readonly name: string, readonly driver: string) {
+    this.queue = row({ name, driver });
+  }
+  reason(i: number, reason: string): Row {
+    let r = this.dropped[i];
+    if (r?.reason !== reason) r = this.dropped[i] = { reason, row: row({ name: this.name, driver: this.driver, reason }) };
+    return r.row;
+  }
+}
+
+/** cAdvisor's rows of a running workload: labels id, name and container_label_* (blank when unset). */
+class ContainerRows {
+  readonly base: Labels;
+  /** One per SAMPLE_FAMILIES, then container_last_seen. */
+  readonly samples: Row[];
+  private readonly devices: DeviceRows[] = [];
+  constructor(w: WorkloadSample, keys: readonly string[], private readonly names: Map<string, string>) {
+    const base: Record<string, string> = { id: w.cgroupPath, name: w.name };
+    for (const k of keys) base[k] = '';
+    for (const [k, v] of Object.entries(w.labels)) base[labelName(k)] = v;
+    this.base = base;
+    this.samples = [...SAMPLE_FAMILIES.map((f) => row(f.extra ? { ...base, ...f.extra } : base)), row(base)];
+  }
+  device(i: number, d: DeviceIo): DeviceRows {
+    let r = this.devices[i];
+    if (r?.major !== d.major || r.minor !== d.minor) r = this.devices[i] = new DeviceRows(d.major, d.minor, this.base, deviceName(d.major, d.minor, this.names));
+    return r;
+  }
+  trim(devices: number): void {
+    if (this.devices.length > devices) this.devices.length = devices;
+  }
+}
+
+/** One workload's rows, kept while its name, cgroup and labels stay the same. */
+class WorkloadRows {
+  /** This scrape's sample of the workload. */
+  w: WorkloadSample;
+  seenIn = 0;
+  readonly restarts: Row;
+  readonly logBytes: Row;
+  readonly states: Row[];
+  readonly stdout: Row;
+  readonly stderr: Row;
+  private rows: ContainerRows | undefined;
+  private readonly drivers: DriverRows[] = [];
+
+  constructor(w: WorkloadSample, private readonly keys: readonly string[], private readonly names: Map<string, string>) {
+    this.w = w;
+    const name = { name: w.name };
+    this.restarts = row(name);
+    this.logBytes = row(name);
+    this.states = WORKLOAD_STATES.map((state) => row({ name: w.name, state }));
+    this.stdout = row({ name: w.name, stream: 'stdout' });
+    this.stderr = row({ name: w.name, stream: 'stderr' });
+  }
+
+  matches(w: WorkloadSample): boolean {
+    return w.name === this.w.name && w.cgroupPath === this.w.cgroupPath && sameLabels(w.labels, this.w.labels);
+  }
+
+  /** Made on first use: a workload that never runs needs only corral's rows. */
+  get container(): ContainerRows {
+    return (this.rows ??= new ContainerRows(this.w, this.keys, this.names));
+  }
+
+  driver(i: number, d: DriverSample): DriverRows {
+    let r = this.drivers[i];
+    if (r?.driver !== d.driver) r = this.drivers[i] = new DriverRows(this.w.name, d.driver);
+    return r;
+  }
+
+  /** Forgets devices and drivers the workload no longer has. */
+  trim(): void {
+    this.rows?.trim(this.w.stats?.io.devices.length ?? 0);
+    if (this.drivers.length > this.w.logs.drivers.length) this.drivers.length = this.w.logs.drivers.length;
+  }
+}
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+/**
  * Turns the sampler's latest snapshot into Prometheus metrics on our own Registry: cAdvisor's
  * container_* names for running workloads, corral_* for every workload and the pipeline.
- * prom-client fixes label names per metric, so the registry is rebuilt when the set of
- * workload label keys changes (rare); values are set at scrape time from the snapshot.
+ * Each metric fills its rows when the registry collects it; rows and their label objects are
+ * kept per workload between scrapes, so a scrape allocates little beyond prom-client's text.
  */
 export class MetricsExporter {
-  private registry = new Registry<RegistryContentType>();
-  private labelKeys = '\0';
-  private metrics = new Map<string, Metric>();
-  private readonly devices = new Map<string, string>();
+  private readonly registry = new Registry<RegistryContentType>();
+  private readonly counters: RowCounter[] = [];
+  private readonly workloads = new Map<string, WorkloadRows>();
+  private readonly deviceNames = new Map<string, string>();
+  private readonly labelNames = new Map<string, string>();
+  private readonly driverRows = new Map<string, { errors: Row; retries: Row }>();
+  private readonly samplerRows = { duration: row(NO_LABELS), errors: row(NO_LABELS) };
+  private keys: string[] = [];
+  private scrapes = 0;
+  /** What this scrape reads: set by render() before the registry collects. */
+  private snap: Snapshot | undefined;
+  private running: WorkloadRows[] = [];
+  private all: WorkloadRows[] = [];
+  private perDriver = new Map<string, { errors: number; retries: number }>();
 
-  constructor(private readonly sampler: Sampler) {}
+  constructor(private readonly sampler: Sampler) {
+    for (const [def, fill] of this.families()) {
+      if (def.type === 'counter') this.counters.push(new RowCounter(def, this.registry, fill));
+      else new RowGauge(def, this.registry, fill);
+    }
+  }
 
   async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
-    const snap = this.sampler.latest();
-    const running = (snap?.workloads ?? []).filter((w) => w.stats !== null);
-    this.prepare(running);
-    for (const m of this.metrics.values()) m.reset();
-    if (snap) this.fill(snap, running);
+    this.prepare(this.sampler.latest());
+    // prom-client renames counters in place for OpenMetrics (drops _total); undo it for the text format.
+    for (const c of this.counters) c.name = c.def.name;
     this.registry.setContentType(openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
-  private prepare(running: WorkloadSample[]): void {
-    const keys = [...new Set(running.flatMap((w) => Object.keys(w.labels).map(labelName)))].sort();
-    if (keys.join(',') === this.labelKeys) return;
-    this.labelKeys = keys.join(',');
-    this.registry = new Registry<RegistryContentType>();
-    this.metrics.clear();
-    const base = ['id', 'name', ...keys];
-    const add = (name: string, help: string, type: 'counter' | 'gauge', labelNames: string[]) => {
-      const opts = { name, help, labelNames, registers: [this.registry] };
-      this.metrics.set(name, type === 'counter' ? new Counter(opts) : new Gauge(opts));
-    };
-    for (const f of SAMPLE_FAMILIES) add(f.name, f.help, f.type, [...base, ...Object.keys(f.extra ?? {})]);
-    for (const f of DEVICE_FAMILIES) add(f.name, f.help, 'counter', [...base, 'device']);
-    add('container_blkio_device_usage_total', 'Blkio device bytes usage.', 'counter', [...base, 'device', 'major', 'minor', 'operation']);
-    add('container_last_seen', 'Last time a container was seen by the exporter.', 'gauge', base);
-    add('corral_workload_restarts_total', 'Restarts of the workload by its restart policy.', 'counter', ['name']);
-    add('corral_workload_state', 'The workload\'s state: 1 on the current one.', 'gauge', ['name', 'state']);
-    add('corral_log_messages_total', 'Log lines read from the workload, by stream.', 'counter', ['name', 'stream']);
-    add('corral_log_bytes_total', 'Bytes read from the workload\'s output.', 'counter', ['name']);
-    add('corral_log_dropped_total', 'Log lines dropped, by driver and reason.', 'counter', ['name', 'driver', 'reason']);
-    add('corral_log_driver_errors_total', 'Failed sends of a log driver.', 'counter', ['driver']);
-    add('corral_log_driver_retries_total', 'Sends a log driver repeated after a retryable error.', 'counter', ['driver']);
-    add('corral_log_queue_bytes', 'Log bytes waiting in a driver\'s queue.', 'gauge', ['name', 'driver']);
-    add('corral_sampler_duration_seconds', 'Time the last sampling pass took.', 'gauge', []);
-    add('corral_sampler_errors_total', 'cgroup reads that failed while sampling.', 'counter', []);
-  }
-
-  private set(name: string, labels: Record<string, string>, v: number | null | undefined): void {
-    if (v == null || !Number.isFinite(v)) return;
-    const m = this.metrics.get(name)!;
-    if (m instanceof Counter) { if (v > 0) m.inc(labels, v); else m.inc(labels, 0); } else m.set(labels, v);
-  }
-
-  private fill(snap: Snapshot, running: WorkloadSample[]): void {
-    const keys = this.labelKeys ? this.labelKeys.split(',') : [];
-    const seen = Number(snap.time / 1_000_000n) / 1000;
-    for (const w of running) {
-      const base: Record<string, string> = { id: w.cgroupPath, name: w.name };
-      for (const k of keys) base[k] = '';
-      for (const [k, v] of Object.entries(w.labels)) base[labelName(k)] = v;
-      for (const f of SAMPLE_FAMILIES) this.set(f.name, f.extra ? { ...base, ...f.extra } : base, f.value(w));
-      for (const d of w.stats!.io.devices) {
-        const device = deviceName(d.major, d.minor, this.devices);
-        for (const f of DEVICE_FAMILIES) this.set(f.name, { ...base, device }, d[f.key]);
-        const dev = { ...base, device, major: String(d.major), minor: String(d.minor) };
-        this.set('container_blkio_device_usage_total', { ...dev, operation: 'Read' }, d.readBytes);
-        this.set('container_blkio_device_usage_total', { ...dev, operation: 'Write' }, d.writeBytes);
-      }
-      this.set('container_last_seen', base, seen);
+  /** Matches the snapshot's workloads to their kept rows; rebuilds all when the label columns change. */
+  private prepare(snap: Snapshot | undefined): void {
+    this.snap = snap;
+    const workloads = snap?.workloads ?? [];
+    const keys = new Set<string>();
+    for (const w of workloads) if (w.stats !== null) for (const k in w.labels) keys.add(this.labelName(k));
+    if (keys.size !== this.keys.length || this.keys.some((k) => !keys.has(k))) {
+      this.keys = [...keys].sort();
+      this.workloads.clear();
     }
-    const errors = new Map<string, { errors: number; retries: number }>();
-    for (const w of snap.workloads) {
-      const name = { name: w.name };
-      this.set('corral_workload_restarts_total', name, w.restartCount);
-      for (const s of STATES) this.set('corral_workload_state', { name: w.name, state: s }, s === w.state ? 1 : 0);
-      this.set('corral_log_messages_total', { name: w.name, stream: 'stdout' }, w.logs.messages.stdout);
-      this.set('corral_log_messages_total', { name: w.name, stream: 'stderr' }, w.logs.messages.stderr);
-      this.set('corral_log_bytes_total', name, w.logs.bytes);
+    const scrape = ++this.scrapes;
+    this.running = [];
+    this.all = [];
+    this.perDriver = new Map();
+    for (const w of workloads) {
+      let rows = this.workloads.get(w.id);
+      if (!rows?.matches(w)) this.workloads.set(w.id, (rows = new WorkloadRows(w, this.keys, this.deviceNames)));
+      rows.w = w;
+      rows.seenIn = scrape;
+      rows.trim();
+      this.all.push(rows);
+      if (w.stats !== null) this.running.push(rows);
       for (const d of w.logs.drivers) {
-        for (const [reason, n] of Object.entries(d.dropped)) this.set('corral_log_dropped_total', { name: w.name, driver: d.driver, reason }, n);
-        this.set('corral_log_queue_bytes', { name: w.name, driver: d.driver }, d.queuedBytes);
-        const e = errors.get(d.driver) ?? { errors: 0, retries: 0 };
-        e.errors += d.errors;
-        e.retries += d.retries;
-        errors.set(d.driver, e);
+        const t = this.perDriver.get(d.driver) ?? { errors: 0, retries: 0 };
+        t.errors += d.errors;
+        t.retries += d.retries;
+        this.perDriver.set(d.driver, t);
       }
     }
-    for (const [driver, e] of errors) {
-      this.set('corral_log_driver_errors_total', { driver }, e.errors);
-      this.set('corral_log_driver_retries_total', { driver }, e.retries);
+    for (const [id, rows] of this.workloads) if (rows.seenIn !== scrape) this.workloads.delete(id);
+  }
+
+  private labelName(key: string): string {
+    let name = this.labelNames.get(key);
+    if (name === undefined) {
+      if (this.labelNames.size > 10_000) this.labelNames.clear(); // label keys are few; bound it anyway
+      this.labelNames.set(key, (name = labelName(key)));
     }
-    this.set('corral_sampler_duration_seconds', {}, snap.durationSeconds);
-    this.set('corral_sampler_errors_total', {}, snap.errors);
+    return name;
+  }
+
+  private driverTotals(driver: string): { errors: Row; retries: Row } {
+    let r = this.driverRows.get(driver);
+    if (!r) this.driverRows.set(driver, (r = { errors: row({ driver }), retries: row({ driver }) }));
+    return r;
+  }
+
+  /** Every family in /metrics order, with how it fills its rows from the current scrape. */
+  private families(): Array<[FamilyDef, Fill]> {
+    const c = CORRAL_FAMILIES;
+    const eachDriver = (fn: (out: Row[], rows: WorkloadRows, d: DriverSample, i: number) => void): Fill => (out) => {
+      for (const rows of this.all) rows.w.logs.drivers.forEach((d, i) => fn(out, rows, d, i));
+    };
+    return [
+      ...SAMPLE_FAMILIES.map((f, k): [FamilyDef, Fill] => [f, (out) => {
+        for (const rows of this.running) put(out, rows.container.samples[k]!, f.value(rows.w), f.type === 'counter');
+      }]),
+      ...DEVICE_FAMILIES.map((f, k): [FamilyDef, Fill] => [{ ...f, type: 'counter' }, (out) => {
+        for (const rows of this.running) rows.w.stats!.io.devices.forEach((d, i) => put(out, rows.container.device(i, d).fs[k]!, d[f.key], true));
+      }]),
+      [BLKIO_FAMILY, (out) => {
+        for (const rows of this.running) {
+          rows.w.stats!.io.devices.forEach((d, i) => {
+            const dev = rows.container.device(i, d);
+            put(out, dev.read, d.readBytes, true);
+            put(out, dev.write, d.writeBytes, true);
+          });
+        }
+      }],
+      [LAST_SEEN_FAMILY, (out) => {
+        const t = this.snap ? Number(this.snap.time / 1_000_000n) / 1000 : 0;
+        for (const rows of this.running) put(out, rows.container.samples[SAMPLE_FAMILIES.length]!, t, false);
+      }],
+      [c.restarts, (out) => { for (const rows of this.all) put(out, rows.restarts, rows.w.restartCount, true); }],
+      [c.state, (out) => {
+        for (const rows of this.all) WORKLOAD_STATES.forEach((s, i) => put(out, rows.states[i]!, s === rows.w.state ? 1 : 0, false));
+      }],
+      [c.messages, (out) => {
+        for (const rows of this.all) { put(out, rows.stdout, rows.w.logs.messages.stdout, true); put(out, rows.stderr, rows.w.logs.messages.stderr, true); }
+      }],
+      [c.logBytes, (out) => { for (const rows of this.all) put(out, rows.logBytes, rows.w.logs.bytes, true); }],
+      [c.dropped, eachDriver((out, rows, d, i) => {
+        const r = rows.driver(i, d);
+        let j = 0;
+        for (const reason in d.dropped) put(out, r.reason(j++, reason), d.dropped[reason], true);
+      })],
+      [c.driverErrors, (out) => { for (const [driver, t] of this.perDriver) put(out, this.driverTotals(driver).errors, t.errors, true); }],
+      [c.driverRetries, (out) => { for (const [driver, t] of this.perDriver) put(out, this.driverTotals(driver).retries, t.retries, true); }],
+      [c.queueBytes, eachDriver((out, rows, d, i) => put(out, rows.driver(i, d).queue, d.queuedBytes, false))],
+      // Unlabelled: always present, 0 before the first pass (as prom-client's reset() leaves them).
+      [c.samplerDuration, (out) => put(out, this.samplerRows.duration, finite(this.snap?.durationSeconds), false)],
+      [c.samplerErrors, (out) => put(out, this.samplerRows.errors, finite(this.snap?.errors), true)],
+    ];
   }
 }
+
+const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : 0);

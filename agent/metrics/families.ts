@@ -1,14 +1,19 @@
 import { cfsOf } from '../../engine/cgroups/limits';
 import { WorkloadSample } from '../../engine/snapshot';
+import { MetricName } from './names';
 
 type Value = number | null | undefined;
 const ns = (v: Value) => (v == null ? null : v / 1e9);
 
-/** One cAdvisor metric read straight off a workload sample (labels id, name, container_label_*). */
-export interface SampleFamily {
-  name: string;
+/** A metric family as /metrics prints it: name, help and type. */
+export interface FamilyDef {
+  name: MetricName;
   help: string;
   type: 'counter' | 'gauge';
+}
+
+/** One cAdvisor metric read straight off a workload sample (labels id, name, container_label_*). */
+export interface SampleFamily extends FamilyDef {
   /** Extra constant labels cAdvisor puts on this metric. */
   extra?: Record<string, string>;
   value(w: WorkloadSample): Value;
@@ -49,3 +54,23 @@ export const DEVICE_FAMILIES = [
   { name: 'container_fs_reads_total', help: 'Cumulative count of reads completed.', key: 'reads' },
   { name: 'container_fs_writes_total', help: 'Cumulative count of writes completed.', key: 'writes' },
 ] as const;
+
+/** cAdvisor's blkio bytes by device and operation (labels: base, device, major, minor, operation). */
+export const BLKIO_FAMILY: FamilyDef = { name: 'container_blkio_device_usage_total', help: 'Blkio device bytes usage.', type: 'counter' };
+export const LAST_SEEN_FAMILY: FamilyDef = { name: 'container_last_seen', help: 'Last time a container was seen by the exporter.', type: 'gauge' };
+
+export const WORKLOAD_STATES = ['created', 'running', 'restarting', 'exited', 'dead'] as const;
+
+/** corral's own, for every workload (running or not) and the sampler; labels in the comments. */
+export const CORRAL_FAMILIES = {
+  restarts: { name: 'corral_workload_restarts_total', help: 'Restarts of the workload by its restart policy.', type: 'counter' }, // name
+  state: { name: 'corral_workload_state', help: 'The workload\'s state: 1 on the current one.', type: 'gauge' }, // name, state
+  messages: { name: 'corral_log_messages_total', help: 'Log lines read from the workload, by stream.', type: 'counter' }, // name, stream
+  logBytes: { name: 'corral_log_bytes_total', help: 'Bytes read from the workload\'s output.', type: 'counter' }, // name
+  dropped: { name: 'corral_log_dropped_total', help: 'Log lines dropped, by driver and reason.', type: 'counter' }, // name, driver, reason
+  driverErrors: { name: 'corral_log_driver_errors_total', help: 'Failed sends of a log driver.', type: 'counter' }, // driver
+  driverRetries: { name: 'corral_log_driver_retries_total', help: 'Sends a log driver repeated after a retryable error.', type: 'counter' }, // driver
+  queueBytes: { name: 'corral_log_queue_bytes', help: 'Log bytes waiting in a driver\'s queue.', type: 'gauge' }, // name, driver
+  samplerDuration: { name: 'corral_sampler_duration_seconds', help: 'Time the last sampling pass took.', type: 'gauge' }, // none
+  samplerErrors: { name: 'corral_sampler_errors_total', help: 'cgroup reads that failed while sampling.', type: 'counter' }, // none
+} as const satisfies Record<string, FamilyDef>;
