@@ -37,7 +37,9 @@ export function inspectWorkload(w: Workload, logPath: string) {
       User: spec.user,
     },
     HostConfig: {
-      LogConfig: { Type: spec.logConfig.type, Config: spec.logConfig.config },
+      LogConfig: { Type: spec.logConfigs[0]!.type, Config: spec.logConfigs[0]!.config },
+      /** corral's own: every log driver when there are several (LogConfig is the first). */
+      ...(spec.logConfigs.length > 1 ? { LogConfigs: spec.logConfigs.map((c) => ({ Type: c.type, Config: c.config })) } : {}),
       RestartPolicy: { Name: spec.restartPolicy.name, MaximumRetryCount: spec.restartPolicy.maximumRetryCount },
       AutoRemove: spec.autoRemove,
       ...toHostConfig(spec.limits),

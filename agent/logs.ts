@@ -6,8 +6,9 @@ import { ApiError } from './errors';
 
 /** The reader for a workload's own log: the live writer while it runs, the files on disk otherwise. */
 export function readerFor(w: Workload, logPath: string): { reader: LogReader; live: boolean } {
-  if (w.spec.logConfig.type !== 'json-file') {
-    throw new ApiError(501, `configured logging driver "${w.spec.logConfig.type}" does not support reading`);
+  if (!logPath) {
+    const types = w.spec.logConfigs.map((c) => c.type).join(', ');
+    throw new ApiError(501, `configured logging driver "${types}" does not support reading (its local cache is disabled: cache-disabled=true)`);
   }
   const live = w.liveDrivers().find((d): d is JsonFileDriver => d instanceof JsonFileDriver);
   if (live) return { reader: openJsonFileReader(liveSource(live.file)), live: true };

@@ -2,17 +2,17 @@ import * as path from 'node:path';
 import { CgroupSetup, LimitsError, NO_LIMITS, ResourceFlags, mergeUpdate, parseLimits, parseUpdate } from '../engine/cgroups';
 import { CgroupLimitError } from '../engine/cgroups/handle';
 import { WallClock } from '../engine/logs/clock';
-import { DriverContext, LogDriver, OptionError } from '../engine/logs/driver';
-import { splitDeliveryMode } from '../engine/logs/mode';
-import { Outlet } from '../engine/logs/outlet';
+import { DriverContext, OptionError } from '../engine/logs/driver';
 import { formatRFC3339Nano, parseRFC3339Nano } from '../engine/logs/timefmt';
 import { newId, randomName } from '../engine/workloads/ids';
-import { SpecError, WorkloadSpec, WorkloadState, checkName, initialState, parseRestartPolicy } from '../engine/workloads/spec';
+import { LogConfig, SpecError, WorkloadSpec, WorkloadState, checkName, initialState, parseRestartPolicy } from '../engine/workloads/spec';
 import { WorkloadStore } from '../engine/workloads/store';
 import { Workload } from '../engine/workloads/supervisor';
 import { resolveUser } from '../engine/workloads/user';
 import { pidStartTime } from '../engine/workloads/spawn';
-import { driverNames, findDriver } from '../drivers';
+import { jsonFile } from '../drivers/json-file';
+import { logConfigsOf, planOutlets } from './logplan';
+import { openOutlets, probeOutlets } from './outlets';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 
 export interface CreateRequest {
@@ -25,7 +25,9 @@ export interface CreateRequest {
   labels?: Record<string, string>;
   restart?: string;
   autoRemove?: boolean;
-  logDriver?: string;
+  /** One or more log drivers (`--log-driver`, repeatable); a string is one driver. */
+  logDriver?: string | string[];
+  /** Log options; with several drivers a driver's own are scoped `driver:key`. */
   logOpts?: Record<string, string>;
   /** Docker's resource flags by long name, as typed (`{ memory: '256m', 'device-write-bps': ['/dev/vda:1mb'] }`). */
   resources?: ResourceFlags;
@@ -51,6 +53,9 @@ export class WorkloadManager {
     for (const rec of this.deps.store.loadAll((id, e) => this.deps.warn(`skipping unreadable workload ${id}: ${e.message}`))) {
       rec.spec.limits ??= { ...NO_LIMITS };
       rec.state.oomKillCount ??= 0;
+      // Specs written before several drivers were possible have one `logConfig`.
+      const old = rec.spec as WorkloadSpec & { logConfig?: LogConfig };
+      if (!old.logConfigs && old.logConfig) { old.logConfigs = [old.logConfig]; delete old.logConfig; }
       const w = this.build(rec.spec, rec.state);
       if (['running', 'restarting', 'removing'].includes(w.state.status)) {
         // Its output pipes died with the old agent: end what is left of it, as dockerd does without live-restore.
@@ -65,13 +70,20 @@ export class WorkloadManager {
     return restored;
   }
 
-  /** Creates a workload after every check; returns it with dockerd-style warnings. */
-  create(req: CreateRequest): { workload: Workload; warnings: string[] } {
+  /**
+   * Creates a workload after every check; returns it with dockerd-style warnings. Remote log
+   * servers are asked once whether they answer (bounded): a warning, or a refusal with
+   * `<driver>-require-healthy=true`.
+   */
+  async create(req: CreateRequest): Promise<{ workload: Workload; warnings: string[] }> {
     const { spec, warnings } = this.validate(req);
+    const health = await probeOutlets(planOutlets(spec.logConfigs), this.contextOf(spec, () => 0));
+    if (health.errors.length) throw badRequest(health.errors.join('; '));
+    if (this.byName(spec.name)) throw this.nameConflict(spec.name);
     const w = this.build(spec, initialState());
     this.deps.store.save({ spec: w.spec, state: w.state });
     this.deps.event(w, 'create');
-    return { workload: w, warnings };
+    return { workload: w, warnings: [...warnings, ...health.warnings] };
   }
 
   /** `update`: Docker's rules against what is set now; a refused update changes nothing. */
@@ -100,10 +112,7 @@ export class WorkloadManager {
       if (typeof req.path !== 'string' || !req.path) throw new SpecError('no command given: put it after the options, e.g. corral run -- node app.js');
       const name = req.name ?? randomName((n) => this.byName(n) !== undefined);
       checkName(name);
-      const clash = this.byName(name);
-      if (clash) {
-        throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash.spec.id}". You have to remove (or rename) that container to be able to reuse that name.`);
-      }
+      if (this.byName(name)) throw this.nameConflict(name);
       const restartPolicy = parseRestartPolicy(req.restart ?? 'no');
       if (req.autoRemove && restartPolicy.name !== 'no') throw new SpecError('Conflicting options: cannot specify both --restart and --rm');
       if (req.user) resolveUser(req.user);
@@ -113,10 +122,10 @@ export class WorkloadManager {
         id: newId(), name, created: formatRFC3339Nano(this.deps.clock.nowNs()),
         path: req.path, args: req.args ?? [], env: req.env ?? [], workingDir: req.workingDir ?? '',
         user: req.user ?? '', labels: req.labels ?? {}, restartPolicy, autoRemove: !!req.autoRemove,
-        logConfig: { type: req.logDriver || 'json-file', config: req.logOpts ?? {} },
+        logConfigs: logConfigsOf(typeof req.logDriver === 'string' ? [req.logDriver] : req.logDriver ?? [], req.logOpts ?? {}),
         limits,
       };
-      this.parseLogConfig(spec);
+      planOutlets(spec.logConfigs);
       return { spec, warnings };
     } catch (e) {
       if (e instanceof SpecError || e instanceof OptionError || e instanceof LimitsError || e instanceof CgroupLimitError) throw badRequest(e.message);
@@ -124,20 +133,15 @@ export class WorkloadManager {
     }
   }
 
-  /** Checks the log driver and its options; returns what opening it needs. */
-  private parseLogConfig(spec: WorkloadSpec) {
-    const def = findDriver(spec.logConfig.type);
-    if (!def) throw new OptionError(`logger: no log driver named '${spec.logConfig.type}' is registered (available: ${driverNames()})`);
-    const { delivery, rest } = splitDeliveryMode(spec.logConfig.config);
-    return { def, delivery, options: def.parseOptions(rest) };
+  private nameConflict(name: string): ApiError {
+    const clash = this.byName(name)!;
+    return conflict(`Conflict. The container name "/${name}" is already in use by container "${clash.spec.id}". You have to remove (or rename) that container to be able to reuse that name.`);
   }
 
-  driverContext(w: Workload): DriverContext {
-    const s = w.spec;
+  private contextOf(s: WorkloadSpec, pid: () => number): DriverContext {
     return {
       id: s.id, name: s.name, logDir: this.deps.store.dirOf(s.id), labels: s.labels, env: s.env,
-      created: parseRFC3339Nano(s.created) ?? 0n,
-      pid: () => w.state.pid,
+      created: parseRFC3339Nano(s.created) ?? 0n, pid,
     };
   }
 
@@ -146,11 +150,7 @@ export class WorkloadManager {
       clock: this.deps.clock,
       cgroups: this.deps.cgroups.backend,
       warn: this.deps.warn,
-      openOutlets: async () => {
-        const { def, delivery, options } = this.parseLogConfig(spec);
-        const driver: LogDriver = await def.create(options, this.driverContext(w));
-        return [new Outlet(driver, { delivery, batch: def.batch, onError: (e) => this.deps.warn(`${def.name} (${spec.name}): ${e.message}`) })];
-      },
+      openOutlets: () => openOutlets(planOutlets(spec.logConfigs), this.contextOf(spec, () => w.state.pid), (text: string) => this.deps.warn(`${text} (${spec.name})`)),
       changed: (x) => this.deps.store.save({ spec: x.spec, state: x.state }),
       event: (x, action, attrs) => this.deps.event(x, action, attrs),
       finished: (x) => { if (x.spec.autoRemove) void this.remove(x, true).catch(() => {}); },
@@ -194,7 +194,7 @@ export class WorkloadManager {
   }
 
   logPath(w: Workload): string {
-    return w.spec.logConfig.type === 'json-file' ? path.join(this.deps.store.dirOf(w.spec.id), `${w.spec.id}-json.log`) : '';
+    return planOutlets(w.spec.logConfigs).some((p) => p.def === jsonFile) ? path.join(this.deps.store.dirOf(w.spec.id), `${w.spec.id}-json.log`) : '';
   }
 
   async stopAll(timeoutSec: number): Promise<void> {

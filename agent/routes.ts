@@ -43,7 +43,7 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
     .route('GET', /^\/workloads$/, async (_q, _r, { query }) =>
       m.list().filter((w) => query.get('all') === '1' || w.running || w.state.status === 'restarting').map((w) => inspectWorkload(w, m.logPath(w))))
     .route('POST', /^\/workloads$/, async (_q, _r, { body }) => {
-      const { workload, warnings } = m.create((body ?? {}) as CreateRequest);
+      const { workload, warnings } = await m.create((body ?? {}) as CreateRequest);
       return { Id: workload.spec.id, Warnings: warnings };
     })
     .route('POST', on('update'), async (_q, _r, { ref, body }) => {

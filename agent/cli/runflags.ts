@@ -17,8 +17,8 @@ export function addCreateFlags(cmd: Command): Command {
     .option('-l, --label <key=value>', 'set a label', collect, [])
     .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped', 'no')
     .option('--rm', 'remove the workload when it exits')
-    .option('--log-driver <driver>', 'logging driver', 'json-file')
-    .option('--log-opt <key=value>', 'logging driver option', collect, [])
+    .option('--log-driver <driver>', 'logging driver (default json-file); repeat it to log to several', collect, [])
+    .option('--log-opt <key=value>', 'logging driver option; with several drivers scope it as driver:key=value', collect, [])
     .argument('<command>', 'the program to run')
     .argument('[args...]', 'its arguments')
     .passThroughOptions();
@@ -44,7 +44,7 @@ function keyValue(text: string, flag: string, requireValue: boolean): [string, s
 
 export interface CreateFlags {
   name?: string; env: string[]; envFile: string[]; workdir?: string; user?: string; label: string[];
-  restart: string; rm?: boolean; logDriver: string; logOpt: string[];
+  restart: string; rm?: boolean; logDriver: string[]; logOpt: string[];
 }
 
 /** Turns parsed flags into the API's create request; bad values fail here with the flag named. */

@@ -6,6 +6,7 @@ import { expandTag } from '../shared/tag';
 import { JsonEntryEncoder } from './encode';
 import { LogFile } from './logfile';
 import { JsonFileOptions, parseJsonFileOptions } from './options';
+import { openJsonFileReader, pathSource } from './reader';
 
 export function jsonLogPath(ctx: Pick<DriverContext, 'id' | 'logDir'>): string {
   return path.join(ctx.logDir, `${ctx.id}-json.log`);
@@ -82,4 +83,5 @@ export const jsonFile: DriverDefinition<JsonFileOptions> = {
   parseOptions: parseJsonFileOptions,
   batch: { maxEvents: 1 << 20, maxBytes: 64 << 20, flushMs: 0 },
   create: async (o, ctx) => openJsonFileDriver(o, ctx),
+  openReader: (_o, ctx) => openJsonFileReader(pathSource(jsonLogPath(ctx))),
 };

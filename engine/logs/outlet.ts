@@ -19,6 +19,8 @@ export interface OutletOptions {
   delivery: DeliveryMode;
   batch: BatchPolicy;
   retry?: { baseMs: number; capMs: number };
+  /** The outlet's name in stats (default: the driver's). */
+  name?: string;
   /** Called on every failed send; the caller rate-limits what it prints. */
   onError?: (e: Error) => void;
 }
@@ -46,6 +48,8 @@ export class Outlet {
   readonly stats: OutletStats = { sent: 0, queuedBytes: 0, errors: 0, retries: 0, dropped: { 'buffer-full': 0, 'send-failed': 0, closed: 0 } };
 
   constructor(readonly driver: LogDriver, private readonly opts: OutletOptions) {}
+
+  get name(): string { return this.opts.name ?? this.driver.name; }
 
   /** Queues messages; false means "stop reading until whenDrained()" (blocking mode only). */
   offer(msgs: readonly LogMessage[]): boolean {

@@ -28,7 +28,8 @@ export interface WorkloadSpec {
   labels: Record<string, string>;
   restartPolicy: RestartPolicy;
   autoRemove: boolean;
-  logConfig: LogConfig;
+  /** One per log driver, in the order given; the first is Docker's HostConfig.LogConfig. */
+  logConfigs: LogConfig[];
   /** Resource limits in Docker's v1 meaning (null = unlimited). */
   limits: Limits;
 }

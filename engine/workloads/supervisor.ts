@@ -271,7 +271,7 @@ export class Workload {
 }
 
 function addOutlet(into: Map<string, DriverSample>, o: Outlet, live: boolean): void {
-  const name = o.driver.name;
+  const name = o.name;
   const t = into.get(name) ?? { driver: name, sent: 0, dropped: {}, errors: 0, retries: 0, queuedBytes: 0 };
   const s: OutletStats = o.stats;
   t.sent += s.sent;
