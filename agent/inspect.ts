@@ -44,8 +44,11 @@ export function inspectWorkload(w: Workload, logPath: string) {
       AutoRemove: spec.autoRemove,
       ...toHostConfig(spec.limits),
     },
-    /** corral's own: lines delivered and lines dropped per driver and reason (Docker counts none). */
-    LogStats: { Sent: sent, Dropped: dropped },
+    /**
+     * corral's own (Docker counts none): lines the first driver delivered, lines each outlet
+     * delivered (the local cache is `cache`), and lines dropped per outlet and reason.
+     */
+    LogStats: { Sent: sent[spec.logConfigs[0]!.type] ?? 0, SentBy: sent, Dropped: dropped },
   };
 }
 

@@ -243,11 +243,11 @@ export class Workload {
     return [...totals.values()];
   }
 
-  /** Lines delivered and dropped (by driver and reason), as inspect shows them. */
-  dropCounts(): { sent: number; dropped: DropCounts } {
-    let sent = 0;
+  /** Lines delivered (by outlet, the first driver's first) and dropped (by outlet and reason), as inspect shows them. */
+  dropCounts(): { sent: Record<string, number>; dropped: DropCounts } {
+    const sent: Record<string, number> = {};
     const dropped: DropCounts = {};
-    for (const d of this.driverTotals()) { sent += d.sent; dropped[d.driver] = d.dropped; }
+    for (const d of this.driverTotals()) { sent[d.driver] = d.sent; dropped[d.driver] = d.dropped; }
     return { sent, dropped };
   }
 
