@@ -1,0 +1,116 @@
+import * as net from 'node:net';
+import { Client, ClientOptions, LogOptions, Transport, TransportCallback } from 'syslog-client';
+import { SyslogAddress } from './address';
+import { Dialer, dialerFor } from './dial';
+import { TlsFiles } from './options';
+
+interface FrameOptions extends LogOptions {
+  frame: Buffer;
+}
+
+/**
+ * syslog-client's Client, used for its job: one lazily connected transport that is dropped on
+ * error or close and reopened by the next log(), connect requests queued while connecting,
+ * write/send with error callbacks, close(). Two extensions:
+ *  - frames come pre-formatted (Docker's formats, see encode.ts): buildFormattedMessage passes
+ *    them through, as the library's own formats lack the 3164 TAG and use its own pid;
+ *  - TLS and unix stream sockets, which the library cannot open, come from a Dialer through
+ *    getTransport; the library then writes to them as to its own TCP socket.
+ */
+class FrameClient extends Client {
+  private closed = false;
+  private readonly waiting: TransportCallback[] = [];
+
+  constructor(target: string, options: ClientOptions, private readonly dial: Dialer | undefined, private readonly connectTimeoutMs: number) {
+    super(target, options);
+  }
+
+  override buildFormattedMessage(_message: string, options: LogOptions): Buffer {
+    return (options as FrameOptions).frame;
+  }
+
+  override getTransport(cb: TransportCallback): void {
+    if (this.closed) return cb(new Error('the syslog connection is closed'));
+    if (!this.dial) {
+      // A connect the library finishes after close() must not leave a socket behind.
+      return super.getTransport((e, t) => (t && this.closed ? (super.close(), cb(new Error('the syslog connection is closed'))) : cb(e, t)));
+    }
+    if (this.transport_) return cb(null, this.transport_);
+    this.waiting.push(cb);
+    if (this.waiting.length > 1) return;
+    const settle = (e: Error | null, t?: net.Socket) => { for (const w of this.waiting.splice(0)) w(e, t); };
+    this.dial(this.connectTimeoutMs).then((socket) => {
+      if (this.closed) { socket.destroy(); return settle(new Error('the syslog connection is closed')); }
+      this.adopt(socket);
+      settle(null, socket);
+    }, (e: Error) => settle(e));
+  }
+
+  override close(): this {
+    this.closed = true;
+    return super.close();
+  }
+
+  /** Wires a dialed socket the way the library wires its own TCP socket. */
+  private adopt(socket: net.Socket): void {
+    this.transport_ = socket;
+    socket.on('error', (e) => { if (this.transport_ === socket) this.onError(e); });
+    socket.on('close', () => { if (this.transport_ === socket) this.onClose(); });
+    socket.unref();
+  }
+}
+
+/** One connection to a syslog server: stream frames (tcp, tls, unix) or one datagram per message (udp). */
+export class SyslogLink {
+  readonly datagrams: boolean;
+  private readonly client: FrameClient;
+  /** The library reports connection trouble as 'error' events; the last one explains a failed send. */
+  lastError: Error | undefined;
+
+  constructor(address: SyslogAddress, tlsFiles: TlsFiles, connectTimeoutMs: number) {
+    this.datagrams = address.kind === 'udp';
+    const network = address.kind === 'udp' || address.kind === 'tcp' ? address : undefined;
+    this.client = new FrameClient(network?.host ?? '127.0.0.1', {
+      port: network?.port,
+      transport: this.datagrams ? Transport.Udp : Transport.Tcp, // dialed sockets are streams, written like its TCP
+      tcpTimeout: connectTimeoutMs,
+    }, dialerFor(address, tlsFiles), connectTimeoutMs);
+    this.client.on('error', (e: Error) => { this.lastError = e; });
+  }
+
+  /** Hands the frames to the kernel, in order; rejects on the first error or when signal aborts. */
+  send(frames: readonly Buffer[], signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let left = frames.length;
+      let settled = false;
+      const finish = (e?: Error) => {
+        if (settled || (!e && --left > 0)) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        if (e) reject(e); else resolve();
+      };
+      const onAbort = () => finish(new Error('send aborted: the log outlet is closing'));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (!left) return finish();
+      const options = (frame: Buffer): FrameOptions => ({ frame });
+      for (const frame of frames) this.client.log('', options(frame), (e) => finish(e ?? undefined));
+    });
+  }
+
+  /** Connects (a no-op for udp, which has no connection); for the probe. */
+  connect(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(new Error('no connection in time'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.client.getTransport((e) => {
+        signal.removeEventListener('abort', onAbort);
+        if (e) reject(e); else resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
