@@ -14,6 +14,8 @@ export interface PlannedOutlet {
   options: unknown;
   /** `<driver>-require-healthy=true`: an unreachable server fails `run` instead of warning. */
   requireHealthy: boolean;
+  /** A log server (the driver has a probe): runs end without waiting for it to drain. */
+  remote: boolean;
 }
 
 const CACHE_OPTS = ['cache-disabled', 'cache-max-size', 'cache-max-file', 'cache-compress'];
@@ -55,7 +57,7 @@ export function planOutlets(configs: readonly LogConfig[]): PlannedOutlet[] {
   const first = configs[0];
   if (!first || first.type === 'none' || planned.some((p) => p.def.openReader)) return planned;
   const cache = cacheOptions(first.config);
-  if (cache) planned.push({ def: jsonFile as DriverDefinition<unknown>, name: 'cache', delivery: splitDeliveryMode(pick(first.config, GENERIC_LOG_OPTS)).delivery, options: cache, requireHealthy: false });
+  if (cache) planned.push({ def: jsonFile as DriverDefinition<unknown>, name: 'cache', delivery: splitDeliveryMode(pick(first.config, GENERIC_LOG_OPTS)).delivery, options: cache, requireHealthy: false, remote: false });
   return planned;
 }
 
@@ -67,7 +69,7 @@ function plan(c: LogConfig): PlannedOutlet {
   const healthKey = `${def.name}-require-healthy`;
   const requireHealthy = rest[healthKey] !== undefined && boolOpt(healthKey, rest[healthKey]!);
   delete rest[healthKey];
-  return { def, name: def.name, delivery, options: def.parseOptions(rest), requireHealthy };
+  return { def, name: def.name, delivery, options: def.parseOptions(rest), requireHealthy, remote: def.probe !== undefined };
 }
 
 /** json-file options of the local cache (Docker's defaults: 20m x 5, compressed); undefined when disabled. */

@@ -197,7 +197,9 @@ export class WorkloadManager {
     return planOutlets(w.spec.logConfigs).some((p) => p.def === jsonFile) ? path.join(this.deps.store.dirOf(w.spec.id), `${w.spec.id}-json.log`) : '';
   }
 
-  async stopAll(timeoutSec: number): Promise<void> {
+  /** The agent's shutdown: stops every workload, then gives log servers drainMs to take what is queued. */
+  async stopAll(timeoutSec: number, drainMs = 5000): Promise<void> {
     await Promise.all(this.list().map((w) => w.stop(timeoutSec, false).catch(() => {})));
+    await Promise.all(this.list().map((w) => w.drainLogs(drainMs)));
   }
 }

@@ -8,7 +8,7 @@ export async function openOutlets(plan: readonly PlannedOutlet[], ctx: DriverCon
   try {
     for (const p of plan) {
       const driver = await p.def.create(p.options, ctx);
-      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, name: p.name, onError: (e) => warn(`${p.name}: ${e.message}`) }));
+      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, name: p.name, remote: p.remote, onError: (e) => warn(`${p.name}: ${e.message}`) }));
     }
     return opened;
   } catch (e) {

@@ -46,7 +46,8 @@ export interface DriverDefinition<O> {
   /** Drivers whose logs can be read back without the agent's running writer (json-file after a restart). */
   openReader?(o: O, ctx: DriverContext): LogReader;
   /**
-   * Remote drivers: checks once, within `timeoutMs`, that the server answers (connect, or the
+   * Remote drivers (having a probe is what makes a driver remote: a run's end does not wait for
+   * its queue to drain): checks once, within `timeoutMs`, that the server answers (connect, or the
    * protocol's cheapest request). Throws an Error saying what failed. `run` turns it into a
    * warning (or an error with `<driver>-require-healthy=true`); it never delays the workload.
    */

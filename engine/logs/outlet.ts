@@ -21,6 +21,8 @@ export interface OutletOptions {
   retry?: { baseMs: number; capMs: number };
   /** The outlet's name in stats (default: the driver's). */
   name?: string;
+  /** A remote server: the end of a run does not wait for this outlet to drain (it drains in the background). */
+  remote?: boolean;
   /** Called on every failed send; the caller rate-limits what it prints. */
   onError?: (e: Error) => void;
 }
@@ -50,6 +52,7 @@ export class Outlet {
   constructor(readonly driver: LogDriver, private readonly opts: OutletOptions) {}
 
   get name(): string { return this.opts.name ?? this.driver.name; }
+  get remote(): boolean { return !!this.opts.remote; }
 
   /** Queues messages; false means "stop reading until whenDrained()" (blocking mode only). */
   offer(msgs: readonly LogMessage[]): boolean {
@@ -84,9 +87,22 @@ export class Outlet {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Sends what is queued (up to graceMs), then closes the driver; the rest is counted as dropped. */
-  async close(graceMs = 10_000): Promise<void> {
-    if (this.closing) return;
+  private closed: Promise<void> | undefined;
+
+  /**
+   * Sends what is queued (up to graceMs), then closes the driver; the rest is counted as dropped.
+   * Later calls return the same promise.
+   */
+  close(graceMs = 10_000): Promise<void> {
+    return (this.closed ??= this.shutdown(graceMs));
+  }
+
+  /** Gives up on what is still queued (counted as dropped, reason closed): a close in progress ends now. */
+  abortNow(): void {
+    this.abort.abort();
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
     if (this.sending || this.bytes > 0) {
       const flushed = new Promise<void>((resolve) => { this.idle = resolve; });

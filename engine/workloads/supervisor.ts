@@ -17,6 +17,9 @@ import { nextDelay, shouldRestart } from './restart';
 import { WorkloadSpec, WorkloadState } from './spec';
 import { pidStartTime, spawnWorkload } from './spawn';
 
+/** How long a remote outlet of an ended run keeps trying to deliver before counting the rest as dropped. */
+const REMOTE_DRAIN_MS = 5 * 60_000;
+
 export interface SupervisorDeps {
   clock: WallClock;
   /** Where workloads get their cgroups (NoCgroups when the machine offers none). */
@@ -47,6 +50,8 @@ export class Workload {
   private router: Router | undefined;
   private outlets: Outlet[] = [];
   private readonly taps = new Set<Outlet>();
+  /** Remote outlets of ended runs, still delivering. */
+  private readonly draining = new Set<Outlet>();
   private exitWaiters: ((code: number) => void)[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
   private lastDelayMs = 0;
@@ -122,9 +127,15 @@ export class Workload {
     await this.cgroup?.destroy().catch((e: Error) => this.deps.warn(`${this.spec.name}: cgroup not removed: ${e.message}`));
     this.cgroup = undefined;
     this.oom = null;
-    const outlets = [...this.outlets, ...this.taps];
-    await Promise.all(outlets.map((o) => o.close()));
-    this.tally(this.outlets);
+    // Local outlets finish before the run counts as ended (logs right after wait see every line);
+    // remote ones drain in the background, so a down log server never holds stop, wait or rm.
+    const local = [...this.outlets.filter((o) => !o.remote), ...this.taps];
+    await Promise.all(local.map((o) => o.close()));
+    this.tally(this.outlets.filter((o) => !o.remote));
+    for (const o of this.outlets.filter((x) => x.remote)) {
+      this.draining.add(o);
+      void o.close(REMOTE_DRAIN_MS).finally(() => { this.draining.delete(o); this.tally([o]); });
+    }
     this.outlets = [];
     this.taps.clear();
     this.router = undefined;
@@ -218,7 +229,22 @@ export class Workload {
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }
 
-  /** Resolves once the current run has ended and its logs were flushed. */
+  /**
+   * Waits (at most graceMs) for remote outlets of ended runs to deliver what they hold; what is
+   * still queued then is dropped and counted (reason closed). For the agent's shutdown.
+   */
+  async drainLogs(graceMs: number): Promise<void> {
+    const pending = [...this.draining];
+    if (!pending.length) return;
+    const all = Promise.all(pending.map((o) => o.close()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+    clearTimeout(timer);
+    for (const o of pending) o.abortNow();
+    await all;
+  }
+
+  /** Resolves once the current run has ended and its local logs were flushed. */
   async runEnded(): Promise<void> {
     await this.runDone;
   }
@@ -239,7 +265,7 @@ export class Workload {
   driverTotals(): DriverSample[] {
     const totals = new Map<string, DriverSample>();
     for (const t of this.pastDrivers.values()) totals.set(t.driver, { ...t, dropped: { ...t.dropped }, queuedBytes: 0 });
-    for (const o of this.outlets) addOutlet(totals, o, true);
+    for (const o of [...this.outlets, ...this.draining]) addOutlet(totals, o, true);
     return [...totals.values()];
   }
 

@@ -103,4 +103,17 @@ describe('Outlet', () => {
     assert.equal(o.stats.sent, 0);
     assert.equal(o.stats.dropped.closed, 2);
   });
+
+  it('abortNow ends a close in progress at once; a second close() is the same promise', async () => {
+    const d = new ScriptedDriver(Array(100_000).fill('retry'));
+    const o = new Outlet(d, { delivery: { mode: 'blocking', maxBufferBytes: 1000 }, batch, retry: { baseMs: 5, capMs: 10 } });
+    o.offer([line(1), line(2), line(3)]);
+    const closing = o.close(60_000);
+    assert.equal(o.close(), closing);
+    await new Promise((r) => setTimeout(r, 30));
+    o.abortNow();
+    await closing;
+    assert.equal(o.stats.sent, 0);
+    assert.equal(o.stats.dropped.closed, 3);
+  });
 });
