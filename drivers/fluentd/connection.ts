@@ -1,0 +1,119 @@
+import fluentLogger from 'fluent-logger';
+import type { Socket } from 'node:net';
+import { FluentdAddress } from './address';
+import { EventMode } from './options';
+import { ForwardRecord, ForwardTime } from './record';
+
+export interface ConnectionConfig {
+  tag: string;
+  address: FluentdAddress;
+  eventMode: EventMode;
+  requestAck: boolean;
+  ackTimeoutMs: number;
+  sharedKey: string | null;
+  clientHostname: string;
+}
+
+/**
+ * fluent-logger 3.4.1 keeps no public handle on its socket. We read it to notice a connection
+ * the server closed (the library only notices on its next write) and to tear one down.
+ */
+interface SenderInternals {
+  _socket: Socket | null;
+  _disconnect(): void;
+}
+
+/** The library adds EventEmitter's methods to its sender at run time; its typings leave them out. */
+type Sender = fluentLogger.FluentSender<ForwardRecord> & { on(event: 'error' | 'connect', listener: (e: Error) => void): void };
+
+/**
+ * One fluent-logger sender, used for the life of one connection. After an error the library
+ * keeps what it queued and neither reports nor drops it, so a failed sender is never written to
+ * again (its queue would go out twice): the driver opens a new one and resends the batch.
+ */
+export class ForwardConnection {
+  readonly openedAt = Date.now();
+  private readonly sender: Sender;
+  private failure: Error | undefined;
+  private rejectPending: ((e: Error) => void) | undefined;
+  private watched: Socket | undefined;
+  /** The library's last complaint (an invalid HELO is only logged, then the socket closed). */
+  private libraryNote = '';
+
+  constructor(private readonly c: ConnectionConfig) {
+    const a = c.address;
+    const options: fluentLogger.Options & { enableReconnect: boolean } = {
+      ...(a.scheme === 'unix' ? { path: a.path } : { host: a.host, port: a.port }),
+      tls: a.scheme === 'tls',
+      eventMode: c.eventMode,
+      requireAckResponse: c.requestAck,
+      ackResponseTimeout: c.ackTimeoutMs,
+      // Write each batch at once: the outlet has already batched it.
+      flushInterval: 1,
+      sendQueueSizeLimit: 1,
+      // Reconnecting is ours to do (with a fresh sender), and errors are ours to report.
+      enableReconnect: false,
+      internalLogger: { info: () => {}, error: (m: unknown) => { this.libraryNote = String(m); } },
+      ...(c.sharedKey !== null ? { security: { clientHostname: c.clientHostname, sharedKey: c.sharedKey } } : {}),
+    };
+    this.sender = fluentLogger.createFluentSender<ForwardRecord>(c.tag, options) as Sender;
+    this.sender.on('error', (e: Error) => this.fail(e));
+    this.sender.on('connect', () => this.watchSocket());
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /**
+   * Resolves when the library has written every event (and, with request-ack, fluentd has
+   * acknowledged them); rejects on the first error of this connection.
+   */
+  write(times: readonly ForwardTime[], records: readonly ForwardRecord[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!records.length) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.rejectPending = reject;
+      const last = records.length - 1;
+      // Callbacks come in order; the last one settles the batch, errors arrive as 'error' events too.
+      const done = (err?: Error) => {
+        if (err) return this.fail(err);
+        this.rejectPending = undefined;
+        resolve();
+      };
+      try {
+        for (let i = 0; i <= last; i++) {
+          this.sender.emit(records[i]!, times[i] as fluentLogger.Timestamp, i === last ? done : undefined);
+        }
+      } catch (e) {
+        this.fail(e as Error);
+      }
+    });
+  }
+
+  /** Fails what is pending and drops the connection; nothing of this sender is sent afterwards. */
+  close(reason: Error): void {
+    this.fail(reason);
+    const lib = this.sender as unknown as SenderInternals;
+    // With request-ack, a write still in the kernel's hands calls back into the library, which then
+    // reads its socket to wait for the ack: leave it in place (destroyed) rather than null.
+    if (this.c.requestAck) lib._socket?.destroy();
+    else lib._disconnect();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const reject = this.rejectPending;
+    this.rejectPending = undefined;
+    reject?.(e);
+  }
+
+  private watchSocket(): void {
+    const socket = (this.sender as unknown as SenderInternals)._socket;
+    if (!socket || socket === this.watched) return; // tls sockets report connect twice
+    this.watched = socket;
+    socket.once('close', () => this.fail(new Error(this.libraryNote || 'fluentd closed the connection')));
+    // PackedForward always asks for an ack; without request-ack nobody reads them, so drain them.
+    if (!this.c.requestAck) socket.resume();
+  }
+}
