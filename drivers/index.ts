@@ -1,11 +1,12 @@
 import { DriverDefinition } from '../engine/logs/driver';
+import { fluentd } from './fluentd';
 import { jsonFile } from './json-file';
 import { mongodb } from './mongodb';
 import { none } from './none';
 import { syslog } from './syslog';
 
 /** Every driver corral knows, by name. An explicit list: no registration by import side effect. */
-export const builtinDrivers: readonly DriverDefinition<any>[] = [jsonFile, none, syslog, mongodb];
+export const builtinDrivers: readonly DriverDefinition<any>[] = [jsonFile, none, syslog, mongodb, fluentd];
 
 export function findDriver(name: string): DriverDefinition<unknown> | undefined {
   return builtinDrivers.find((d) => d.name === name);
