@@ -1,4 +1,5 @@
 import { DriverDefinition } from '../engine/logs/driver';
+import { awslogs } from './awslogs';
 import { fluentd } from './fluentd';
 import { jsonFile } from './json-file';
 import { mongodb } from './mongodb';
@@ -6,7 +7,7 @@ import { none } from './none';
 import { syslog } from './syslog';
 
 /** Every driver corral knows, by name. An explicit list: no registration by import side effect. */
-export const builtinDrivers: readonly DriverDefinition<any>[] = [jsonFile, none, syslog, mongodb, fluentd];
+export const builtinDrivers: readonly DriverDefinition<any>[] = [jsonFile, none, syslog, mongodb, fluentd, awslogs];
 
 export function findDriver(name: string): DriverDefinition<unknown> | undefined {
   return builtinDrivers.find((d) => d.name === name);

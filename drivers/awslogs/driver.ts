@@ -1,0 +1,202 @@
+import { RejectedLogEventsInfo } from '@aws-sdk/client-cloudwatch-logs';
+import { fullJitter, sleep } from '../../engine/logs/backoff';
+import { LogDriver, SendResult } from '../../engine/logs/driver';
+import { LogMessage } from '../../engine/logs/message';
+import { messagesIn, packCalls, priorIn } from './calls';
+import { CallError, classify } from './classify';
+import { EventAssembler } from './events';
+import { CwEvent } from './limits';
+import { LogStreamWriter } from './stream';
+
+/**
+ * Why a message the driver answered 'ok' for is not in CloudWatch:
+ * too-old / too-new / expired: refused by the service for its time (rejectedLogEventsInfo);
+ * refused: its call failed for good after other calls of the same batch were stored;
+ * empty: an empty line (CloudWatch stores no empty event; Docker skips them too);
+ * lost: held in an unfinished event that could not be delivered before close.
+ */
+export type RejectReason = 'too-old' | 'too-new' | 'expired' | 'refused' | 'empty' | 'lost';
+
+/** The batch being delivered: its calls, and how far they got (a retried batch resumes there). */
+interface Job {
+  readonly batch: readonly LogMessage[];
+  readonly calls: CwEvent[][];
+  next: number;
+  /** Messages of this batch counted as refused (the outlet counts them itself if it drops the batch). */
+  refusedHere: number;
+}
+
+const CLOSE_FLUSH_MS = 5_000; // close() delivers what it still holds within this, then gives up (counted)
+const TIMER_CALL_MS = 10_000; // a flush from the timer never holds the next send() longer than this
+const HELD_RETRY = { baseMs: 1_000, capMs: 30_000 };
+
+export class AwsLogsDriver implements LogDriver {
+  readonly name = 'awslogs';
+  private readonly counts: Record<Exclude<RejectReason, 'empty'>, number> = { 'too-old': 0, 'too-new': 0, expired: 0, refused: 0, lost: 0 };
+  private job: Job | undefined;
+  /** Events the flush timer closed but could not deliver yet; they go with the next call. */
+  private held: CwEvent[] = [];
+  private heldAttempts = 0;
+  private heldRetryAt = 0;
+  private lock: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly stopping = new AbortController();
+  private closed = false;
+
+  constructor(private readonly writer: LogStreamWriter, private readonly assembler: EventAssembler, private readonly flushMs: number) {}
+
+  send(batch: readonly LogMessage[], signal: AbortSignal): Promise<SendResult> {
+    return this.exclusive(() => this.deliver(batch, signal));
+  }
+
+  /** Messages answered 'ok' that did not reach CloudWatch (the outlet moves them from sent to dropped). */
+  rejected(): number {
+    return Object.values(this.rejections()).reduce((a, b) => a + b, 0);
+  }
+
+  rejections(): Record<RejectReason, number> {
+    return { ...this.counts, empty: this.assembler.empties };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.stopping.abort(); // a timer flush in flight hands its events back
+    await this.exclusive(async () => {
+      if (this.job) { this.drop(this.job); this.job = undefined; }
+      const events = this.held.splice(0);
+      this.assembler.closeDue(0, events);
+      if (events.length) await this.flushAtClose(events);
+    });
+    this.writer.destroy();
+  }
+
+  private async deliver(batch: readonly LogMessage[], signal: AbortSignal): Promise<SendResult> {
+    let job = this.job;
+    if (job?.batch !== batch) {
+      if (job) this.drop(job); // the outlet gave that one up
+      const events = this.held.splice(0);
+      this.assembler.add(batch, events);
+      job = this.job = { batch, calls: packCalls(events), next: 0, refusedHere: 0 };
+    }
+    const result = await this.run(job, signal);
+    if (result.status === 'fail') this.drop(job);
+    if (result.status !== 'retry') this.job = undefined;
+    this.schedule();
+    return result;
+  }
+
+  private async run(job: Job, signal: AbortSignal): Promise<SendResult> {
+    for (; job.next < job.calls.length; job.next++) {
+      const call = job.calls[job.next]!;
+      try {
+        if (signal.aborted) throw new Error('aborted: the agent is closing this log');
+        this.countRejected(call, await this.writer.put(call, signal));
+      } catch (e) {
+        const error = e as Error;
+        if (signal.aborted || classify(causeOf(e)) === 'retry') return { status: 'retry', error };
+        if (job.next === 0) return { status: 'fail', error }; // nothing of it is stored: the outlet counts it all
+        const n = messagesIn(call); // earlier calls are stored: only this call's messages are lost
+        this.counts.refused += n;
+        job.refusedHere += n - priorIn(call);
+      }
+    }
+    return { status: 'ok' };
+  }
+
+  /** The outlet counts the job's batch as dropped; what else went down with it is counted here. */
+  private drop(job: Job): void {
+    this.counts.refused -= job.refusedHere;
+    for (let i = job.next; i < job.calls.length; i++) this.counts.lost += priorIn(job.calls[i]!);
+    this.counts.lost += this.assembler.discardLastBatch();
+  }
+
+  /** rejectedLogEventsInfo: leading events too old (or past retention), trailing ones too new. */
+  private countRejected(call: readonly CwEvent[], info: RejectedLogEventsInfo | undefined): void {
+    if (!info) return;
+    const n = call.length;
+    const clamp = (i: number | undefined, dflt: number) => Math.min(n, Math.max(0, i ?? dflt));
+    const oldEnd = clamp(info.tooOldLogEventEndIndex, 0);
+    const expiredEnd = Math.max(oldEnd, clamp(info.expiredLogEventEndIndex, 0));
+    const newStart = Math.max(expiredEnd, clamp(info.tooNewLogEventStartIndex, n));
+    this.counts['too-old'] += messagesIn(call, 0, oldEnd);
+    this.counts.expired += messagesIn(call, oldEnd, expiredEnd);
+    this.counts['too-new'] += messagesIn(call, newStart, n);
+  }
+
+  /** Arms the timer for the oldest open event (a multiline event, a line without its end) or held events. */
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.closed) return;
+    let due = this.assembler.nextDue(this.flushMs);
+    if (this.held.length) due = Math.min(due ?? Infinity, this.heldRetryAt);
+    if (due === undefined) return;
+    this.timer = setTimeout(() => void this.exclusive(() => this.flushDue()), Math.max(0, due - Date.now()));
+    this.timer.unref();
+  }
+
+  private async flushDue(): Promise<void> {
+    if (this.closed) return;
+    if (this.job) {
+      // The outlet is retrying a batch: it will take the open events along; look again later.
+      this.timer = setTimeout(() => void this.exclusive(() => this.flushDue()), this.flushMs);
+      this.timer.unref();
+      return;
+    }
+    const events = this.held.splice(0);
+    this.assembler.closeDue(this.flushMs, events);
+    const calls = packCalls(events);
+    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(TIMER_CALL_MS)]);
+    for (let i = 0; i < calls.length; i++) {
+      try {
+        this.countRejected(calls[i]!, await this.writer.put(calls[i]!, signal));
+      } catch (e) {
+        if (signal.aborted || classify(causeOf(e)) === 'retry') {
+          this.held = calls.slice(i).flat();
+          this.heldRetryAt = Date.now() + fullJitter(this.heldAttempts++, HELD_RETRY.baseMs, HELD_RETRY.capMs);
+          break;
+        }
+        this.counts.refused += messagesIn(calls[i]!);
+      }
+    }
+    if (!this.held.length) this.heldAttempts = 0;
+    this.schedule();
+  }
+
+  /** Last chance for what the driver holds: retried while the deadline allows, then counted as lost. */
+  private async flushAtClose(events: CwEvent[]): Promise<void> {
+    const signal = AbortSignal.timeout(CLOSE_FLUSH_MS);
+    const calls = packCalls(events);
+    for (let i = 0; i < calls.length; i++) {
+      const outcome = await this.putUntil(calls[i]!, signal);
+      if (outcome === 'refused') this.counts.refused += messagesIn(calls[i]!);
+      if (outcome === 'late') { for (const c of calls.slice(i)) this.counts.lost += messagesIn(c); return; }
+    }
+  }
+
+  private async putUntil(call: CwEvent[], signal: AbortSignal): Promise<'stored' | 'refused' | 'late'> {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        this.countRejected(call, await this.writer.put(call, signal));
+        return 'stored';
+      } catch (e) {
+        if (!signal.aborted && classify(causeOf(e)) === 'fail') return 'refused';
+      }
+      await sleep(fullJitter(attempt, 100, 1_000), signal);
+    }
+    return 'late';
+  }
+
+  /** One call at a time: send(), the flush timer and close() never interleave their puts. */
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(f, f);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+}
+
+function causeOf(e: unknown): unknown {
+  return e instanceof CallError ? e.cause : e;
+}
