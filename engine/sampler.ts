@@ -6,6 +6,7 @@ import { Sampler, Snapshot, WorkloadSample } from './snapshot';
 
 /** What the sampler reads for one workload: its description and its live cgroup, if any. */
 export interface SampleSource {
+  /** A fresh object each call: the sampler completes it into the WorkloadSample. */
   describe(): Omit<WorkloadSample, 'stats' | 'cgroupPath'>;
   readonly cgroupHandle: CgroupHandle | undefined;
 }
@@ -61,7 +62,11 @@ export class IntervalSampler implements Sampler {
     const workloads: WorkloadSample[] = [];
     for (const src of this.sources()) {
       const cg = src.cgroupHandle;
-      workloads.push({ ...src.describe(), cgroupPath: cg?.path ?? '', stats: cg ? cg.statsSync(errors) : null });
+      // Completed in place rather than spread into a copy: one object fewer per workload per pass.
+      const w = src.describe() as WorkloadSample;
+      w.cgroupPath = cg?.path ?? '';
+      w.stats = cg ? cg.statsSync(errors) : null;
+      workloads.push(w);
     }
     let systemCpuNs = 0;
     try { systemCpuNs = readSystemCpuNs(); } catch (e) { errors.push(e as Error); }
