@@ -145,9 +145,9 @@ export class Rsyslog {
     return fs.readFileSync(this.output, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RsyslogRecord);
   }
 
-  /** Waits (bounded) until `n` records match. */
-  async waitFor(what: string, match: (r: RsyslogRecord) => boolean, n = 1): Promise<RsyslogRecord[]> {
-    for (let i = 0; i < 500; i++) {
+  /** Waits (bounded: about 10 s, or deadlineMs) until `n` records match. */
+  async waitFor(what: string, match: (r: RsyslogRecord) => boolean, n = 1, deadlineMs = 10_000): Promise<RsyslogRecord[]> {
+    for (let i = 0; i < deadlineMs / 20; i++) {
       const got = this.records().filter(match);
       if (got.length >= n) return got;
       await sleep(20);
