@@ -64,8 +64,6 @@ class FrameClient extends Client {
 export class SyslogLink {
   readonly datagrams: boolean;
   private readonly client: FrameClient;
-  /** The library reports connection trouble as 'error' events; the last one explains a failed send. */
-  lastError: Error | undefined;
 
   constructor(address: SyslogAddress, tlsFiles: TlsFiles, connectTimeoutMs: number) {
     this.datagrams = address.kind === 'udp';
@@ -75,7 +73,9 @@ export class SyslogLink {
       transport: this.datagrams ? Transport.Udp : Transport.Tcp, // dialed sockets are streams, written like its TCP
       tcpTimeout: connectTimeoutMs,
     }, dialerFor(address, tlsFiles), connectTimeoutMs);
-    this.client.on('error', (e: Error) => { this.lastError = e; });
+    // The library also reports connection trouble as 'error' events (an emitter without a
+    // listener would throw); the failed send's own callback carries the error we act on.
+    this.client.on('error', () => {});
   }
 
   /** Hands the frames to the kernel, in order; rejects on the first error or when signal aborts. */
