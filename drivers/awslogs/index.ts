@@ -42,7 +42,7 @@ export const awslogs: DriverDefinition<AwsLogsOptions> = {
       const cause = e instanceof CallError ? (e.cause as { name?: string }) : undefined;
       if (cause?.name === 'ResourceNotFoundException' && o.createGroup) return; // created with the first line
       const where = o.endpoint ?? `CloudWatch Logs in ${o.region}`;
-      throw new Error(`awslogs: ${where}: ${(e as Error).message}`);
+      throw new Error(`${where}: ${(e as Error).message}`);
     } finally {
       writer.destroy();
     }

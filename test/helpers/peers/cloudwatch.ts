@@ -15,7 +15,8 @@ import { AddressInfo, Socket } from 'node:net';
 export const ACCESS_KEY_ID = 'AKIACORRALTEST000001';
 export const SECRET_ACCESS_KEY = 'corral/peer/secret/key/for/loopback/tests00';
 
-export type Fault = 'throttle' | 'server-error' | 'unavailable' | 'hang' | 'reset';
+/** 'ok' answers normally: it lets a fault hit a later call (inject('PutLogEvents', 'ok', 'throttle')). */
+export type Fault = 'ok' | 'throttle' | 'server-error' | 'unavailable' | 'hang' | 'reset';
 export type Operation = 'CreateLogGroup' | 'CreateLogStream' | 'PutLogEvents' | 'GetLogEvents' | 'FilterLogEvents' | 'DescribeLogStreams';
 
 export interface StoredEvent { timestamp: number; message: string; ingestionTime: number; eventId: string }
@@ -38,6 +39,8 @@ export interface CloudWatchPeerOptions {
   credentials?: Record<string, string>;
   /** Message bytes + 26 allowed per event (the 256 KiB limit Docker assumes; the service now allows 1 MB). */
   maxEventBytes?: number;
+  /** Listen on this port (default: any free one). */
+  port?: number;
 }
 
 interface LogStream { name: string; created: number; events: StoredEvent[] }
@@ -66,6 +69,7 @@ export class CloudWatchPeer {
     this.now = opts.now ?? Date.now;
     this.credentials = opts.credentials ?? { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY };
     this.maxEventBytes = opts.maxEventBytes ?? 262_144;
+    this.port = opts.port ?? 0;
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (s: Socket) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
   }
@@ -81,6 +85,11 @@ export class CloudWatchPeer {
   /** The next calls of `operation` meet these faults, one per call, in order. */
   inject(operation: Operation, ...faults: Fault[]): void {
     this.faults.set(operation, [...(this.faults.get(operation) ?? []), ...faults]);
+  }
+
+  /** Forgets the faults not met yet: every call is answered normally again. */
+  heal(): void {
+    this.faults.clear();
   }
 
   createGroup(name: string, retentionDays?: number): void {
@@ -135,6 +144,7 @@ export class CloudWatchPeer {
       const call: PeerCall = { operation, region: '', service: '', accessKeyId: '', headers: req.headers, body: {} };
       this.calls.push(call);
       const fault = this.faults.get(operation)?.shift();
+      if (fault === 'hang' || fault === 'reset') call.error = fault;
       if (fault === 'hang') return; // never answers: only down()/close() end it
       if (fault === 'reset') { req.socket.destroy(); return; }
       try {
