@@ -78,6 +78,9 @@ describe('corral run --log-driver syslog', { skip: rsyslogInstalled() ? false : 
       assert.equal((await agent.run(['rm', 'down-detached'])).code, 0);
       const a = await attached;
       assert.equal(a.code, 3, `run exits with the workload's code: ${a.stderr}`);
+      assert.match(a.stderr, /log driver syslog: server not reachable: tcp:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/, 'the probe warns');
+      const strict = await agent.run(['run', '--name', 'down-strict', ...opts, '--log-opt', 'syslog-require-healthy=true', '--', 'true']);
+      assert.equal(strict.code, 125, strict.stderr);
       assert.equal((await agent.run(['rm', 'down-attached'])).code, 0);
       // The ended runs' outlets keep retrying in the background (the engine's drain).
       await later.up();
