@@ -32,8 +32,11 @@ class FrameClient extends Client {
   override getTransport(cb: TransportCallback): void {
     if (this.closed) return cb(new Error('the syslog connection is closed'));
     if (!this.dial) {
-      // A connect the library finishes after close() must not leave a socket behind.
-      return super.getTransport((e, t) => (t && this.closed ? (super.close(), cb(new Error('the syslog connection is closed'))) : cb(e, t)));
+      return super.getTransport((e, t) => {
+        if (!t || !this.closed) return cb(e, t);
+        super.close(); // a connect the library finished after close() must not leave a socket behind
+        cb(new Error('the syslog connection is closed'));
+      });
     }
     if (this.transport_) return cb(null, this.transport_);
     this.waiting.push(cb);
