@@ -24,6 +24,9 @@ interface SenderInternals {
 }
 
 /** The library adds EventEmitter's methods to its sender at run time; its typings leave them out. */
+/** How long an ended connection may wait for the server to hang up too. */
+const END_GRACE_MS = 5000;
+
 type Sender = fluentLogger.FluentSender<ForwardRecord> & { on(event: 'error' | 'connect', listener: (e: Error) => void): void };
 
 /**
@@ -91,7 +94,22 @@ export class ForwardConnection {
     });
   }
 
-  /** Fails what is pending and drops the connection; nothing of this sender is sent afterwards. */
+  /**
+   * Hangs up once what was written has gone out. The server's last acks are still read: closing
+   * with unread data would make the kernel reset the connection and fluentd lose the tail.
+   */
+  end(): void {
+    if (this.failure) return;
+    this.fail(new Error('connection ended'));
+    const socket = this.watched;
+    if (!socket || socket.destroyed) return this.close(this.failure!);
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+    socket.once('close', () => clearTimeout(timer));
+    this.sender.end(null as unknown as string, null as unknown as ForwardRecord, () => {});
+  }
+
+  /** Fails what is pending and drops the connection at once; nothing of this sender is sent afterwards. */
   close(reason: Error): void {
     this.fail(reason);
     const lib = this.sender as unknown as SenderInternals;

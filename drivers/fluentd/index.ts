@@ -47,7 +47,7 @@ export class FluentdDriver implements LogDriver {
   }
 
   async close(): Promise<void> {
-    this.connection?.close(new Error('the driver is closed'));
+    this.connection?.end();
     this.connection = undefined;
   }
 
@@ -71,10 +71,10 @@ export class FluentdDriver implements LogDriver {
   /** The current connection, or a new one when it failed or outlived fluentd-async-reconnect-interval. */
   private open(): ForwardConnection {
     const c = this.connection;
-    const expired = c && this.o.reconnectIntervalMs !== null && Date.now() - c.openedAt >= this.o.reconnectIntervalMs;
-    if (c && (c.failed || expired)) c.close(new Error('connection replaced'));
-    if (!c || c.failed || expired) this.connection = new ForwardConnection(this.config);
-    return this.connection!;
+    if (c && !c.failed && (this.o.reconnectIntervalMs === null || Date.now() - c.openedAt < this.o.reconnectIntervalMs)) return c;
+    if (c?.failed) c.close(new Error('connection replaced')); // the server hung up on it: release what the library holds
+    else c?.end();
+    return (this.connection = new ForwardConnection(this.config));
   }
 
   private classify(e: Error): SendResult {

@@ -36,6 +36,7 @@ export class RecordBuilder {
   /** The line's own time: whole seconds as Docker's default, nanoseconds with sub-second precision. */
   time(m: LogMessage): ForwardTime {
     const seconds = Number(m.time / NS_PER_S);
-    return this.subSecond ? new EventTime(seconds, Number(m.time % NS_PER_S)) : seconds;
+    // fluent-logger takes a 0 time for "now" (and then ignores the callback): send 0 as an EventTime.
+    return this.subSecond || seconds === 0 ? new EventTime(seconds, Number(m.time % NS_PER_S)) : seconds;
   }
 }

@@ -1,7 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { TestAgent, eventually } from '../helpers/cli';
+import { makeTestCerts } from '../helpers/peers/certs';
 import { ForwardEvent, FluentdPeer } from '../helpers/peers/fluentd';
 
 /** A loopback port with nobody listening (bound, then closed). */
@@ -101,5 +105,34 @@ describe('corral run --log-driver fluentd', () => {
     await waitEvents(late, 'the lines held while fluentd was down', (e) => want.includes(String(e.record['log'])), 4, 1500);
     assert.deepEqual(want.map((w) => byLog(late, w).length >= 1), [true, true, true, true]);
     assert.equal(byLog(late, 'early-err')[0]!.record['source'], 'stderr');
+  });
+});
+
+describe('corral run --log-driver fluentd over tls://', () => {
+  // Docker's tls:// trusts the system's CAs; the agent gets the test CA the way Node adds one.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-fluentd-tls-'));
+  const certs = makeTestCerts(dir);
+  const agent = new TestAgent();
+  let peer: FluentdPeer;
+  before(async () => {
+    peer = await FluentdPeer.start({ tls: { cert: certs.serverCert, key: certs.serverKey }, sharedKey: 'tls-and-key', serverHostname: 'fluentd.example' });
+    const saved = process.env['NODE_EXTRA_CA_CERTS'];
+    process.env['NODE_EXTRA_CA_CERTS'] = certs.ca;
+    try { await agent.start(); } finally { if (saved === undefined) delete process.env['NODE_EXTRA_CA_CERTS']; else process.env['NODE_EXTRA_CA_CERTS'] = saved; }
+  });
+  after(async () => {
+    await agent.stop();
+    await peer.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('does the shared-key handshake inside TLS and ships the lines', async () => {
+    const r = await agent.run(['run', '--name', 'secure', '--log-driver', 'fluentd', '--log-opt', `fluentd-address=${peer.address}`,
+      '--log-opt', 'fluentd-shared-key=tls-and-key', '--log-opt', 'fluentd-request-ack=true', '--', 'sh', '-c', 'echo over-tls']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(peer.address, /^tls:\/\//);
+    await eventually('the line', async () => peer.events.some((e) => e.record['log'] === 'over-tls'));
+    assert.deepEqual(peer.handshakes.map((h) => h.accepted), [true]);
+    assert.equal(peer.handshakes[0]!.clientHostname, os.hostname());
   });
 });

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 
 /**
@@ -61,6 +62,8 @@ export interface FluentdPeerOptions {
   /** Require the shared-key handshake. */
   sharedKey?: string;
   serverHostname?: string;
+  /** Serve TLS with this certificate and key (PEM files). */
+  tls?: { cert: string; key: string };
 }
 
 /** How the peer answers a `chunk`: as the spec says, not at all (a stuck server), or with the wrong id. */
@@ -75,7 +78,7 @@ export class FluentdPeer {
   heartbeats = 0;
   connections = 0;
   ackPolicy: AckPolicy = 'ack';
-  private server: net.Server | undefined;
+  private server: net.Server | tls.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private port = 0;
 
@@ -90,12 +93,15 @@ export class FluentdPeer {
 
   /** The fluentd-address log option that points at this peer. */
   get address(): string {
-    return this.o.path ? `unix://${this.o.path}` : `127.0.0.1:${this.port}`;
+    return this.o.path ? `unix://${this.o.path}` : `${this.o.tls ? 'tls://' : ''}127.0.0.1:${this.port}`;
   }
 
   async up(): Promise<void> {
     if (this.server) return;
-    const server = net.createServer((s) => this.accept(s));
+    const t = this.o.tls;
+    const server = t
+      ? tls.createServer({ cert: fs.readFileSync(t.cert), key: fs.readFileSync(t.key) }, (s) => this.accept(s))
+      : net.createServer((s) => this.accept(s));
     if (this.o.path) fs.rmSync(this.o.path, { force: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
