@@ -27,6 +27,16 @@ export function packCalls(events: CwEvent[]): CwEvent[][] {
   return calls;
 }
 
+/** A call worth sending now: no room for many more events (Docker publishes a batch when it is full). */
+export function isFull(call: readonly CwEvent[]): boolean {
+  if (call.length >= MAX_CALL_EVENTS) return true;
+  let bytes = 0;
+  for (const e of call) bytes += e.bytes + EVENT_OVERHEAD;
+  return bytes >= MAX_CALL_BYTES * FULL_SHARE;
+}
+
+const FULL_SHARE = 0.95;
+
 function sorted(events: readonly CwEvent[]): boolean {
   for (let i = 1; i < events.length; i++) if (events[i]!.timestamp < events[i - 1]!.timestamp) return false;
   return true;

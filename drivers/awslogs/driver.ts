@@ -2,7 +2,7 @@ import { RejectedLogEventsInfo } from '@aws-sdk/client-cloudwatch-logs';
 import { fullJitter, sleep } from '../../engine/logs/backoff';
 import { LogDriver, SendResult } from '../../engine/logs/driver';
 import { LogMessage } from '../../engine/logs/message';
-import { messagesIn, packCalls, priorIn } from './calls';
+import { isFull, messagesIn, packCalls, priorIn } from './calls';
 import { CallError, classify } from './classify';
 import { EventAssembler } from './events';
 import { CwEvent } from './limits';
@@ -21,6 +21,8 @@ export type RejectReason = 'too-old' | 'too-new' | 'expired' | 'refused' | 'empt
 interface Job {
   readonly batch: readonly LogMessage[];
   readonly calls: CwEvent[][];
+  /** The last call while it is not full: held once the batch is acknowledged, to fill up with the next ones. */
+  readonly tail: CwEvent[];
   next: number;
   /** Messages of this batch counted as refused (the outlet counts them itself if it drops the batch). */
   refusedHere: number;
@@ -34,10 +36,16 @@ export class AwsLogsDriver implements LogDriver {
   readonly name = 'awslogs';
   private readonly counts: Record<Exclude<RejectReason, 'empty'>, number> = { 'too-old': 0, 'too-new': 0, expired: 0, refused: 0, lost: 0 };
   private job: Job | undefined;
-  /** Events the flush timer closed but could not deliver yet; they go with the next call. */
+  /**
+   * Acknowledged events not sent yet: the last call of a batch while it is not full (Docker
+   * publishes when a call is full or the flush interval passed), or a timer flush that failed.
+   * They go with the next batch's calls, or by the timer.
+   */
   private held: CwEvent[] = [];
   private heldAttempts = 0;
-  private heldRetryAt = 0;
+  private heldDue = 0;
+  /** Nothing is held before a first call was stored: a wrong group, stream or key fails the first batch, visibly. */
+  private proven = false;
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly stopping = new AbortController();
@@ -78,9 +86,12 @@ export class AwsLogsDriver implements LogDriver {
       if (job) this.drop(job); // the outlet gave that one up
       const events = this.held.splice(0);
       this.assembler.add(batch, events);
-      job = this.job = { batch, calls: packCalls(events), next: 0, refusedHere: 0 };
+      const calls = packCalls(events);
+      const tail = this.proven && calls.length && !isFull(calls.at(-1)!) ? calls.pop()! : [];
+      job = this.job = { batch, calls, tail, next: 0, refusedHere: 0 };
     }
     const result = await this.run(job, signal);
+    if (result.status === 'ok') this.hold(job.tail);
     if (result.status === 'fail') this.drop(job);
     if (result.status !== 'retry') this.job = undefined;
     this.schedule();
@@ -92,7 +103,7 @@ export class AwsLogsDriver implements LogDriver {
       const call = job.calls[job.next]!;
       try {
         if (signal.aborted) throw new Error('aborted: the agent is closing this log');
-        this.countRejected(call, await this.writer.put(call, signal));
+        this.stored(call, await this.writer.put(call, signal));
       } catch (e) {
         const error = e as Error;
         if (signal.aborted || classify(causeOf(e)) === 'retry') return { status: 'retry', error };
@@ -109,11 +120,20 @@ export class AwsLogsDriver implements LogDriver {
   private drop(job: Job): void {
     this.counts.refused -= job.refusedHere;
     for (let i = job.next; i < job.calls.length; i++) this.counts.lost += priorIn(job.calls[i]!);
-    this.counts.lost += this.assembler.discardLastBatch();
+    this.counts.lost += priorIn(job.tail) + this.assembler.discardLastBatch();
   }
 
-  /** rejectedLogEventsInfo: leading events too old (or past retention), trailing ones too new. */
-  private countRejected(call: readonly CwEvent[], info: RejectedLogEventsInfo | undefined): void {
+  /** Holds an acknowledged, partly filled call until it fills up or its oldest line is flushMs old. */
+  private hold(tail: CwEvent[]): void {
+    if (!tail.length) return;
+    this.held = tail.map((e) => (e.prior === e.messages ? e : { ...e, prior: e.messages }));
+    this.heldDue = tail[0]!.timestamp + this.flushMs; // sorted: the oldest line's time
+    this.heldAttempts = 0;
+  }
+
+  /** A call went through; rejectedLogEventsInfo: leading events too old (or past retention), trailing ones too new. */
+  private stored(call: readonly CwEvent[], info: RejectedLogEventsInfo | undefined): void {
+    this.proven = true;
     if (!info) return;
     const n = call.length;
     const clamp = (i: number | undefined, dflt: number) => Math.min(n, Math.max(0, i ?? dflt));
@@ -131,7 +151,7 @@ export class AwsLogsDriver implements LogDriver {
     this.timer = undefined;
     if (this.closed) return;
     let due = this.assembler.nextDue(this.flushMs);
-    if (this.held.length) due = Math.min(due ?? Infinity, this.heldRetryAt);
+    if (this.held.length) due = Math.min(due ?? Infinity, this.heldDue);
     if (due === undefined) return;
     this.timer = setTimeout(() => void this.exclusive(() => this.flushDue()), Math.max(0, due - Date.now()));
     this.timer.unref();
@@ -151,11 +171,11 @@ export class AwsLogsDriver implements LogDriver {
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(TIMER_CALL_MS)]);
     for (let i = 0; i < calls.length; i++) {
       try {
-        this.countRejected(calls[i]!, await this.writer.put(calls[i]!, signal));
+        this.stored(calls[i]!, await this.writer.put(calls[i]!, signal));
       } catch (e) {
         if (signal.aborted || classify(causeOf(e)) === 'retry') {
           this.held = calls.slice(i).flat();
-          this.heldRetryAt = Date.now() + fullJitter(this.heldAttempts++, HELD_RETRY.baseMs, HELD_RETRY.capMs);
+          this.heldDue = Date.now() + fullJitter(this.heldAttempts++, HELD_RETRY.baseMs, HELD_RETRY.capMs);
           break;
         }
         this.counts.refused += messagesIn(calls[i]!);
@@ -179,7 +199,7 @@ export class AwsLogsDriver implements LogDriver {
   private async putUntil(call: CwEvent[], signal: AbortSignal): Promise<'stored' | 'refused' | 'late'> {
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
-        this.countRejected(call, await this.writer.put(call, signal));
+        this.stored(call, await this.writer.put(call, signal));
         return 'stored';
       } catch (e) {
         if (!signal.aborted && classify(causeOf(e)) === 'fail') return 'refused';

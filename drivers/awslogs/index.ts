@@ -11,13 +11,11 @@ export { AwsLogsDriver, RejectReason } from './driver';
 export { AwsLogsOptions, parseAwsLogsOptions } from './options';
 
 /**
- * The outlet's batches for one workload: as much as one PutLogEvents call holds (the driver
- * re-packs by the service's exact byte count), waiting up to awslogs-force-flush-interval-seconds.
- * The definition's static `batch` is Docker's default; this is what a per-options policy would give.
+ * The outlet hands batches over at once: the driver packs them into PutLogEvents calls, sends
+ * the full ones and holds the last until it is full or awslogs-force-flush-interval-seconds old
+ * (Docker's publishing rule), so the interval is per workload and a fast workload fills every call.
  */
-export function awslogsBatch(o: Pick<AwsLogsOptions, 'flushIntervalMs'>): BatchPolicy {
-  return { maxEvents: MAX_CALL_EVENTS, maxBytes: MAX_CALL_BYTES, flushMs: o.flushIntervalMs };
-}
+const BATCH: BatchPolicy = { maxEvents: MAX_CALL_EVENTS, maxBytes: MAX_CALL_BYTES, flushMs: 0 };
 
 function writerFor(o: AwsLogsOptions, ctx: DriverContext): LogStreamWriter {
   return new LogStreamWriter(cloudWatchClient(o), o.group, streamName(o, ctx), { group: o.createGroup, stream: o.createStream });
@@ -31,7 +29,7 @@ export function openAwsLogsDriver(o: AwsLogsOptions, ctx: DriverContext): AwsLog
 export const awslogs: DriverDefinition<AwsLogsOptions> = {
   name: 'awslogs',
   parseOptions: (opts) => parseAwsLogsOptions(opts),
-  batch: awslogsBatch({ flushIntervalMs: 5_000 }),
+  batch: BATCH,
   create: async (o, ctx) => openAwsLogsDriver(o, ctx),
   /** One DescribeLogStreams: proves the endpoint answers, the credentials work and the group exists (or may be created). */
   async probe(o, ctx, timeoutMs) {

@@ -101,6 +101,7 @@ describe('awslogs driver against a CloudWatch Logs peer', () => {
     ok(await d.send(lines(3, 'first'), never));
     peer.groups.delete(GROUP);
     ok(await d.send(lines(3, 'second'), never));
+    await d.close(); // the driver holds a call that is not full: close() sends it
     assert.deepEqual(stored(), ['second-0', 'second-1', 'second-2']);
     assert.deepEqual(peer.calls.slice(-5).map((c) => [c.operation, c.error]), [
       ['PutLogEvents', 'ResourceNotFoundException'], ['CreateLogStream', 'ResourceNotFoundException'], ['CreateLogGroup', undefined],
@@ -123,17 +124,18 @@ describe('awslogs driver against a CloudWatch Logs peer', () => {
     assert.deepEqual(stored(), batch.map((m) => m.line.toString()), 'every line once, in order');
     assert.deepEqual(puts().map((p) => p.length), [10_000, 10_000, 5_000]);
 
+    const fresh = open(); // nothing stored yet: it holds nothing back, so the first call goes at once
     await peer.down();
-    const down = await d.send(lines(1, 'while-down'), never);
-    assert.equal(down.status, 'retry');
+    const down = await fresh.send(lines(1, 'while-down'), never);
     await peer.up();
-    ok(await d.send(lines(1, 'while-down'), never));
+    assert.equal(down.status, 'retry');
+    ok(await fresh.send(lines(1, 'while-down'), never));
     assert.equal(stored().at(-1), 'while-down-0');
   });
 
   it('through an outlet: every line arrives exactly once across injected faults, and the outlet counts the retries', async () => {
     peer.createGroup(GROUP);
-    const o = new Outlet(open(), { delivery: { mode: 'blocking', maxBufferBytes: 1 << 20 }, batch: { ...awslogs.batch, flushMs: 0 }, retry: { baseMs: 1, capMs: 10 } });
+    const o = new Outlet(open(), { delivery: { mode: 'blocking', maxBufferBytes: 1 << 20 }, batch: awslogs.batch, retry: { baseMs: 1, capMs: 10 } });
     peer.inject('PutLogEvents', 'throttle', 'ok', 'server-error', 'reset', 'unavailable', 'throttle');
     peer.inject('CreateLogStream', 'throttle', 'server-error');
     const all = [...lines(12_000, 'o', NOW, 'stdout'), ...lines(3_000, 'e', NOW, 'stderr')];
@@ -146,6 +148,23 @@ describe('awslogs driver against a CloudWatch Logs peer', () => {
     assert.equal(got.length, 15_000);
     assert.equal(new Set(got).size, 15_000, 'nothing stored twice');
     assert.deepEqual(got.filter((t) => t.startsWith('o-')), all.slice(0, 12_000).map((m) => m.line.toString()));
+  });
+
+  it('once a call went through, holds a partly filled call until it is full, the flush interval passed, or close()', async () => {
+    peer.createGroup(GROUP);
+    const d = open({ 'awslogs-force-flush-interval-seconds': '600' });
+    ok(await d.send(lines(1, 'first'), never));
+    assert.deepEqual(stored(), ['first-0'], 'the first call goes at once: a bad group or key shows on the first batch');
+    ok(await d.send(lines(100, 'small', NOW + 1), never));
+    assert.equal(stored().length, 1, 'held: not full');
+    ok(await d.send(lines(9_950, 'more', NOW + 200), never));
+    assert.deepEqual(puts().map((p) => p.length), [1, 10_000], 'a full call goes at once, held lines first');
+    await d.close();
+    assert.equal(stored().length, 1 + 100 + 9_950);
+    const quick = open({ 'awslogs-force-flush-interval-seconds': '1', 'awslogs-stream': 'quick' });
+    ok(await quick.send(lines(1, 'q'), never));
+    ok(await quick.send(lines(5, 'q', NOW + 1), never));
+    await until('the held call, sent by the timer', () => stored('quick').length === 6);
   });
 
   it('keeps every PutLogEvents rule: sorted, <= 10,000 events, <= 1,048,576 bytes with 26 per event, full calls', async () => {

@@ -41,6 +41,8 @@ export interface CloudWatchPeerOptions {
   maxEventBytes?: number;
   /** Listen on this port (default: any free one). */
   port?: number;
+  /** Count stored events without keeping them (benchmarks). */
+  discard?: boolean;
 }
 
 interface LogStream { name: string; created: number; events: StoredEvent[] }
@@ -63,6 +65,9 @@ export class CloudWatchPeer {
   private readonly credentials: Record<string, string>;
   private readonly maxEventBytes: number;
   private ingested = 0;
+  private readonly discard: boolean;
+  /** Events stored (kept or, with discard, only counted) and PutLogEvents calls that stored them. */
+  readonly totals = { events: 0, puts: 0, bytes: 0 };
   port = 0;
 
   private constructor(opts: CloudWatchPeerOptions) {
@@ -70,6 +75,7 @@ export class CloudWatchPeer {
     this.credentials = opts.credentials ?? { [ACCESS_KEY_ID]: SECRET_ACCESS_KEY };
     this.maxEventBytes = opts.maxEventBytes ?? 262_144;
     this.port = opts.port ?? 0;
+    this.discard = opts.discard ?? false;
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (s: Socket) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
   }
@@ -142,7 +148,7 @@ export class CloudWatchPeer {
       const raw = Buffer.concat(chunks);
       const operation = String(req.headers['x-amz-target'] ?? '').replace(/^Logs_20140328\./, '');
       const call: PeerCall = { operation, region: '', service: '', accessKeyId: '', headers: req.headers, body: {} };
-      this.calls.push(call);
+      if (!this.discard) this.calls.push(call); // a benchmark keeps no bodies
       const fault = this.faults.get(operation)?.shift();
       if (fault === 'hang' || fault === 'reset') call.error = fault;
       if (fault === 'hang') return; // never answers: only down()/close() end it
@@ -269,10 +275,11 @@ export class CloudWatchPeer {
     if (first < tooNew && ts(tooNew - 1) - ts(first) > DAY) {
       throw new ApiError('InvalidParameterException', 'The batch of log events in a single PutLogEvents request cannot span more than 24 hours.');
     }
-    for (let i = first; i < tooNew; i++) {
+    for (let i = first; i < tooNew && !this.discard; i++) {
       const e = events[i] as { timestamp: number; message: string };
       s.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now, eventId: String(++this.ingested) });
     }
+    Object.assign(this.totals, { events: this.totals.events + tooNew - first, puts: this.totals.puts + 1, bytes: this.totals.bytes + total });
     const rejected: Record<string, number> = {};
     if (tooOld) rejected['tooOldLogEventEndIndex'] = tooOld;
     if (expired) rejected['expiredLogEventEndIndex'] = expired;
