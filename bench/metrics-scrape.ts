@@ -3,22 +3,24 @@
  * that many real cgroups at 1 Hz. Goals: <= 20 ms per scrape and < 5% of one core at 1000.
  *
  * Scrape (synthetic snapshots through the Sampler interface, every value changing each round;
- * median ms per render, the same snapshot for every row of a round):
- *   corral       MetricsExporter.render(), Prometheus text and OpenMetrics
- *   HTTP         GET /metrics through agent/metrics/server.ts on loopback, until the last body
- *                byte arrives (the client runs in this process too)
- *   naive        prom-client as its README uses it: reset, set()/inc() every sample with a
- *                fresh label object, registry.metrics() (split: updates + rendering)
- *   hand-written the same text built straight from the snapshot, label strings cached per
- *                workload: the floor for any formatter in JS
+ * median ms per render, the same snapshot for every row of a round, gc() before each):
+ *   corral         MetricsExporter.render(), Prometheus text and OpenMetrics
+ *   HTTP           GET /metrics through agent/metrics/server.ts on loopback, until the last
+ *                  body byte arrives (the client runs in this process too)
+ *   serializer     prom-client's Registry over the same rows made once, nothing to collect:
+ *                  the floor for an exporter that keeps prom-client's text output
+ *   naive          prom-client as its README uses it: reset, set()/inc() every sample with a
+ *                  fresh label object, registry.metrics() (split: updates + rendering)
+ *   hand-written   the same text built straight from the snapshot, every row's label text
+ *                  cached per workload
  * Every rendering is checked byte for byte against the others.
  *
  * CPU: N cgroups made through openCgroups() like the agent (under corral-bench-<pid>, removed
  * afterwards), a sleeping process in each unless --no-procs, sampled by the agent's
- * IntervalSampler at 1 Hz; process.cpuUsage() over --seconds as % of one core.
+ * IntervalSampler at 1 Hz; process.cpuUsage() over --seconds as % of one core; then again with
+ * a 1 Hz OOM watcher per cgroup, as the supervisor runs them.
  *
- *   node dist/bench/metrics-scrape.js [--rounds 30] [--sizes 10,100,1000] [--only scrape|cpu]
- *                                     [--seconds 10] [--no-procs] [--exporter dist/x.js]
+ *   bench/metrics-scrape [--rounds 30] [--sizes 10,100,1000] [--only scrape|cpu] [--seconds 10] [--no-procs]
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -122,7 +124,7 @@ const usable = (v: number | null | undefined): v is number => v != null && Numbe
 /** prom-client as most exporters use it: one Counter/Gauge per family, set() with fresh label objects each scrape. */
 class NaivePromClient {
   readonly registry = new Registry();
-  private readonly metrics = new Map<string, Counter | Gauge>();
+  readonly metrics = new Map<string, Counter | Gauge>();
   private readonly devices = new Map<string, string>();
 
   constructor(private readonly keys: string[]) {
@@ -336,10 +338,18 @@ function table(header: string[], rows: string[][]): string {
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const f2 = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
-/** The exporter to measure: corral's, or a compiled one from elsewhere (--exporter) to compare builds. */
-function exporterClass(): typeof MetricsExporter {
-  const other = arg('--exporter');
-  return other ? (require(path.resolve(other)) as { MetricsExporter: typeof MetricsExporter }).MetricsExporter : MetricsExporter;
+/**
+ * prom-client's Registry over rows made once, label sets as shared (cached) labels and nothing
+ * left to collect: what its serializer alone costs, the floor for an exporter that keeps it.
+ */
+async function serializerOnly(from: Iterable<Counter | Gauge>): Promise<Registry> {
+  const only = new Registry();
+  for (const m of from) {
+    const got = await m.get();
+    const values = got.values.map((v) => ({ value: v.value, labels: {}, sharedLabels: v.labels }));
+    only.registerMetric({ get: async () => ({ ...got, values }), name: got.name, reset: () => undefined } as unknown as Gauge);
+  }
+  return only;
 }
 
 /** GET over a kept-alive loopback connection; the body as bytes (a scraper parses them; we needn't decode). */
@@ -370,12 +380,14 @@ async function scrape(n: number): Promise<string[]> {
   const all = fakes(n);
   const keys = [...new Set(all.flatMap((f) => Object.keys(f.labels).map(labelName)))].sort();
   const sampler = new SyntheticSampler(all);
-  const exporter = new (exporterClass())(sampler);
+  const exporter = new MetricsExporter(sampler);
   const naive = new NaivePromClient(keys);
   const hand = new HandWritten(keys);
   const server = await serveMetrics(exporter, { host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
-  const t = { corral: [] as number[], cpu: [] as number[], om: [] as number[], http: [] as number[], update: [] as number[], naive: [] as number[], hand: [] as number[] };
+  const t = { corral: [] as number[], om: [] as number[], http: [] as number[], floor: [] as number[], update: [] as number[], naive: [] as number[], hand: [] as number[] };
+  naive.update(sampler.advance());
+  const floor = await serializerOnly(naive.metrics.values());
   let lines = 0;
   let bytes = 0;
   const rounds = Math.max(ROUNDS, Math.round((ROUNDS * 100) / n));
@@ -385,11 +397,14 @@ async function scrape(n: number): Promise<string[]> {
       const ours = await timed(async () => (await exporter.render(false)).body);
       const om = await timed(async () => (await exporter.render(true)).body);
       const http = await timed(() => get(url));
+      const floorText = await timed(() => floor.metrics());
       const update = await timed(() => naive.update(snap));
       const naiveText = await timed(() => naive.registry.metrics(), false);
       const hands = await timed(() => hand.render(snap));
       if (r === -5 || r === rounds - 1) {
         if (ours.v !== hands.v) throw new Error(`corral's text differs from the hand-written one at ${n} workloads (round ${r})${firstDiff(ours.v, hands.v)}`);
+        const count = (text: string) => text.split('\n').length;
+        if (count(floorText.v) !== count(ours.v)) throw new Error(`prom-client's serializer alone wrote ${count(floorText.v)} lines, corral ${count(ours.v)}`);
         if (ours.v !== naiveText.v) throw new Error(`corral's text differs from naive prom-client's at ${n} workloads${firstDiff(ours.v, naiveText.v)}`);
         if (http.v.toString() !== ours.v) throw new Error('GET /metrics differs from render()');
         if (!om.v.endsWith('# EOF\n') || !om.v.includes('\ncontainer_cpu_usage_seconds_total{')) throw new Error('OpenMetrics rendering looks wrong');
@@ -397,7 +412,7 @@ async function scrape(n: number): Promise<string[]> {
         bytes = ours.v.length;
       }
       if (r < 0) continue;
-      t.corral.push(ours.wall); t.cpu.push(ours.cpu); t.om.push(om.wall); t.http.push(http.wall);
+      t.corral.push(ours.wall); t.om.push(om.wall); t.http.push(http.wall); t.floor.push(floorText.wall);
       t.update.push(update.wall); t.naive.push(update.wall + naiveText.wall); t.hand.push(hands.wall);
     }
   } finally {
@@ -405,7 +420,7 @@ async function scrape(n: number): Promise<string[]> {
     await new Promise((r) => server.close(r));
   }
   const naiveCell = `${f2(median(t.naive))} (${f2(median(t.update))} + ${f2(median(t.naive) - median(t.update))})`;
-  return [String(n), String(lines), (bytes / 1024).toFixed(0), f2(median(t.corral)), f2(median(t.cpu)), f2(median(t.om)), f2(median(t.http)), naiveCell, f2(median(t.hand)), 'yes'];
+  return [String(n), String(lines), (bytes / 1024).toFixed(0), f2(median(t.corral)), f2(median(t.om)), f2(median(t.http)), f2(median(t.floor)), naiveCell, f2(median(t.hand)), 'yes'];
 }
 
 function firstDiff(a: string, b: string): string {
@@ -486,7 +501,7 @@ async function main(): Promise<void> {
     const rows: string[][] = [];
     for (const n of SIZES) rows.push(await scrape(n));
     console.log(`\nmetrics-scrape: median ms per /metrics render (${ROUNDS}+ rounds per size, values changing every round, gc ${gc ? 'before each render' : 'unforced: run with --expose-gc'}; naive = updates + rendering)\n`);
-    console.log(table(['workloads', 'samples', 'KiB', 'corral', 'corral CPU', 'corral OpenMetrics', 'corral over HTTP', 'naive prom-client', 'hand-written text', 'same bytes'], rows));
+    console.log(table(['workloads', 'samples', 'KiB', 'corral', 'corral OpenMetrics', 'corral over HTTP', 'prom-client serializer alone', 'naive prom-client', 'hand-written text', 'same bytes'], rows));
   }
   if (ONLY !== 'scrape') {
     if (process.getuid?.() !== 0) { console.log('\ncpu: skipped (needs root to create cgroups)'); return; }

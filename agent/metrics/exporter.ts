@@ -44,18 +44,22 @@ function put(out: Row[], r: Row, v: number | null | undefined, counter: boolean)
   out.push(r);
 }
 
-type Fill = (out: Row[]) => void;
+/** Sets a family's rows from the scrape's snapshot, in output order. */
+type Collect = (out: Row[]) => void;
 
-/** The registry calls get() on each metric per scrape: ours hand it the rows `fill` sets now. */
+/**
+ * prom-client's Registry calls get() on each metric once per scrape; ours collect their rows then
+ * (prom-client's own get() would list what set()/inc() left in its label-hash map).
+ */
 class RowCounter extends Counter {
   declare name: string;
   declare help: string;
   private readonly rows: Row[] = [];
-  constructor(readonly def: FamilyDef, registry: Registry<RegistryContentType>, private readonly fill: Fill) {
+  constructor(readonly def: FamilyDef, registry: Registry<RegistryContentType>, private readonly collect: Collect) {
     super({ name: def.name, help: def.help, registers: [registry] });
   }
   override async get(): ReturnType<Counter['get']> {
-    return collected(this, 'counter', this.rows, this.fill);
+    return collected(this, 'counter', this.rows, this.collect);
   }
 }
 
@@ -63,18 +67,18 @@ class RowGauge extends Gauge {
   declare name: string;
   declare help: string;
   private readonly rows: Row[] = [];
-  constructor(def: FamilyDef, registry: Registry<RegistryContentType>, private readonly fill: Fill) {
+  constructor(def: FamilyDef, registry: Registry<RegistryContentType>, private readonly collect: Collect) {
     super({ name: def.name, help: def.help, registers: [registry] });
   }
   override async get(): ReturnType<Gauge['get']> {
-    return collected(this, 'gauge', this.rows, this.fill);
+    return collected(this, 'gauge', this.rows, this.collect);
   }
 }
 
 /** What prom-client's Registry reads from get(): it needs name, help, type and values. */
-function collected(m: { name: string; help: string }, type: FamilyDef['type'], rows: Row[], fill: Fill): never {
+function collected(m: { name: string; help: string }, type: FamilyDef['type'], rows: Row[], collect: Collect): never {
   rows.length = 0;
-  fill(rows);
+  collect(rows);
   return { name: m.name, help: m.help, type, aggregator: 'sum', values: rows } as never;
 }
 
@@ -184,8 +188,8 @@ function sameLabels(a: Labels, b: Labels): boolean {
 /**
  * Turns the sampler's latest snapshot into Prometheus metrics on our own Registry: cAdvisor's
  * container_* names for running workloads, corral_* for every workload and the pipeline.
- * Each metric fills its rows when the registry collects it; rows and their label objects are
- * kept per workload between scrapes, so a scrape allocates little beyond prom-client's text.
+ * Each metric collects its rows when the registry asks for them; rows and their label objects
+ * are kept per workload between scrapes, so a scrape allocates little beyond prom-client's text.
  */
 export class MetricsExporter {
   private readonly registry = new Registry<RegistryContentType>();
@@ -204,9 +208,9 @@ export class MetricsExporter {
   private perDriver = new Map<string, { errors: number; retries: number }>();
 
   constructor(private readonly sampler: Sampler) {
-    for (const [def, fill] of this.families()) {
-      if (def.type === 'counter') this.counters.push(new RowCounter(def, this.registry, fill));
-      else new RowGauge(def, this.registry, fill);
+    for (const [def, collect] of this.families()) {
+      if (def.type === 'counter') this.counters.push(new RowCounter(def, this.registry, collect));
+      else new RowGauge(def, this.registry, collect);
     }
   }
 
@@ -265,17 +269,17 @@ export class MetricsExporter {
     return r;
   }
 
-  /** Every family in /metrics order, with how it fills its rows from the current scrape. */
-  private families(): Array<[FamilyDef, Fill]> {
+  /** Every family in /metrics order, with how it collects its rows from the current scrape. */
+  private families(): Array<[FamilyDef, Collect]> {
     const c = CORRAL_FAMILIES;
-    const eachDriver = (fn: (out: Row[], rows: WorkloadRows, d: DriverSample, i: number) => void): Fill => (out) => {
+    const eachDriver = (fn: (out: Row[], rows: WorkloadRows, d: DriverSample, i: number) => void): Collect => (out) => {
       for (const rows of this.all) rows.w.logs.drivers.forEach((d, i) => fn(out, rows, d, i));
     };
     return [
-      ...SAMPLE_FAMILIES.map((f, k): [FamilyDef, Fill] => [f, (out) => {
+      ...SAMPLE_FAMILIES.map((f, k): [FamilyDef, Collect] => [f, (out) => {
         for (const rows of this.running) put(out, rows.container.samples[k]!, f.value(rows.w), f.type === 'counter');
       }]),
-      ...DEVICE_FAMILIES.map((f, k): [FamilyDef, Fill] => [{ ...f, type: 'counter' }, (out) => {
+      ...DEVICE_FAMILIES.map((f, k): [FamilyDef, Collect] => [{ ...f, type: 'counter' }, (out) => {
         for (const rows of this.running) rows.w.stats!.io.devices.forEach((d, i) => put(out, rows.container.device(i, d).fs[k]!, d[f.key], true));
       }]),
       [BLKIO_FAMILY, (out) => {
