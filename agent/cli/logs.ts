@@ -1,11 +1,14 @@
 import { Command } from 'commander';
 import { parseTimeArg } from '../../engine/logs/timearg';
-import { ReadOptions } from '../../engine/logs/reader';
+import { LogReader, ReadOptions } from '../../engine/logs/reader';
 import { encodeMessage, readRecords, WireRecord } from '../api/logwire';
 import { CliContext } from './context';
 import { printRecords } from './printlogs';
 
-interface LogsFlags { follow?: boolean; since?: string; until?: string; tail: string; timestamps?: boolean; details?: boolean; file?: string }
+interface LogsFlags {
+  follow?: boolean; since?: string; until?: string; tail: string; timestamps?: boolean; details?: boolean; file?: string;
+  from?: string; mongodbUri?: string; mongodbDatabase?: string; mongodbCollection?: string;
+}
 
 function tailValue(text: string): number | undefined {
   if (text === 'all') return undefined;
@@ -15,11 +18,22 @@ function tailValue(text: string): number | undefined {
 }
 
 /** Reads a Docker json-file log straight from disk (no agent): `--file`. */
-async function* fileRecords(file: string, o: ReadOptions, signal: AbortSignal): AsyncIterable<WireRecord> {
-  const warnings: WireRecord[] = [];
+function fileReader(file: string): LogReader {
   // Loaded only for --file, so `logs` of a workload starts without the reader's code.
   const { openJsonFileReader, pathSource } = require('../../drivers/json-file/reader') as typeof import('../../drivers/json-file/reader');
-  const reader = openJsonFileReader(pathSource(file));
+  return openJsonFileReader(pathSource(file));
+}
+
+/** Reads what the mongodb driver stored, straight from MongoDB (no agent): `--from mongodb`. */
+function storeReader(f: LogsFlags, ref: string | undefined): LogReader {
+  if (f.from !== 'mongodb') throw new Error(`invalid value "${f.from}" for --from: expected mongodb`);
+  const { openMongoReader } = require('../../drivers/mongodb/reader') as typeof import('../../drivers/mongodb/reader');
+  return openMongoReader({ uri: f.mongodbUri, database: f.mongodbDatabase, collection: f.mongodbCollection, workload: ref });
+}
+
+/** A reader's messages (and warnings) as the records printRecords takes. */
+async function* readerRecords(reader: LogReader, o: ReadOptions, signal: AbortSignal): AsyncIterable<WireRecord> {
+  const warnings: WireRecord[] = [];
   for await (const m of reader.read(o, signal, (w) => warnings.push({ w: w.text, n: w.count }))) {
     yield* warnings.splice(0);
     yield JSON.parse(encodeMessage(m)) as WireRecord;
@@ -37,6 +51,10 @@ export function registerLogs(program: Command, ctx: () => CliContext): void {
     .option('-t, --timestamps', 'show timestamps')
     .option('--details', 'show the attributes stored with each line')
     .option('--file <path>', "read this Docker json-file log (and its rotated siblings) instead of a workload's")
+    .option('--from <store>', 'read from a central store instead of the agent (no agent needed): mongodb')
+    .option('--mongodb-uri <uri>', 'with --from mongodb: the server (default mongodb://127.0.0.1:27017)')
+    .option('--mongodb-database <name>', 'with --from mongodb: the database (default corral)')
+    .option('--mongodb-collection <name>', 'with --from mongodb: the collection (default logs)')
     .action(async (ref: string | undefined, f: LogsFlags) => {
       const now = BigInt(Date.now()) * 1_000_000n;
       const o: ReadOptions = {
@@ -46,11 +64,14 @@ export function registerLogs(program: Command, ctx: () => CliContext): void {
         follow: !!f.follow,
       };
       const print = { timestamps: !!f.timestamps, details: !!f.details };
-      if (f.file) {
-        if (ref) throw new Error('give either a workload or --file, not both');
+      const storeFlag = f.mongodbUri !== undefined ? '--mongodb-uri' : f.mongodbDatabase !== undefined ? '--mongodb-database' : f.mongodbCollection !== undefined ? '--mongodb-collection' : undefined;
+      if (storeFlag && f.from === undefined) throw new Error(`${storeFlag} needs --from mongodb`);
+      if (f.file || f.from !== undefined) {
+        if (f.file && (ref || f.from !== undefined)) throw new Error('give either a workload or --file, not both (nor --file with --from)');
+        const reader = f.file ? fileReader(f.file) : storeReader(f, ref);
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
-        await printRecords(fileRecords(f.file, o, abort.signal), print);
+        await printRecords(readerRecords(reader, o, abort.signal), print);
         return;
       }
       if (!ref) throw new Error('"corral logs" requires a workload (or --file PATH)');

@@ -25,6 +25,7 @@ const NAMESPACE_EXISTS = 48;
  */
 export class MongoWriter {
   private client: MongoClient | undefined;
+  private connecting: Promise<void> | undefined;
   private ready = false;
   private closed = false;
 
@@ -32,9 +33,11 @@ export class MongoWriter {
 
   async insert(docs: readonly LogDocument[]): Promise<SendResult> {
     if (this.closed) return { status: 'retry', error: new Error('mongodb: driver closed') };
-    const coll = this.collection();
+    let coll: Collection<LogDocument>;
     try {
-      if (!this.ready) await this.setUp(coll);
+      const client = await this.connected();
+      coll = client.db(this.d.database).collection<LogDocument>(this.d.collection);
+      if (!this.ready) await this.setUp(client, coll);
     } catch (e) {
       return classifyInsertError(e, this.d.uri, docs.length);
     }
@@ -43,6 +46,7 @@ export class MongoWriter {
       try {
         await coll.insertMany(chunk, { ordered: false });
       } catch (e) {
+        if (e instanceof mongo().MongoTopologyClosedError) this.discardClient();
         const r = classifyInsertError(e, this.d.uri, chunk.length);
         if (r.status === 'retry') return r; // the whole batch again: what was stored comes back as duplicates
         if (r.status === 'fail') failure ??= r;
@@ -65,9 +69,31 @@ export class MongoWriter {
     clearTimeout(timer);
   }
 
-  private collection(): Collection<LogDocument> {
-    this.client ??= new (mongo().MongoClient)(this.d.uri, clientOptions(this.d.uri));
-    return this.client.db(this.d.database).collection<LogDocument>(this.d.collection);
+  /**
+   * A connected client. A client whose first connect failed is closed for good
+   * (the driver's topology stays closed), so it is dropped and the next send makes a new one;
+   * once connected, the driver itself reconnects after the server goes and comes back.
+   */
+  private async connected(): Promise<MongoClient> {
+    let client = this.client;
+    if (!client) {
+      client = this.client = new (mongo().MongoClient)(this.d.uri, clientOptions(this.d.uri));
+      this.connecting = client.connect().then(() => undefined);
+    }
+    try {
+      await this.connecting;
+    } catch (e) {
+      if (this.client === client) this.discardClient();
+      throw e;
+    }
+    return client;
+  }
+
+  private discardClient(): void {
+    const client = this.client;
+    this.client = undefined;
+    this.connecting = undefined;
+    void client?.close().catch(() => {});
   }
 
   /**
@@ -75,10 +101,10 @@ export class MongoWriter {
    * exists uncapped, an index exists with other options, no privilege) does not stop logging:
    * what exists is kept. Network errors propagate, so the batch is retried with the set-up.
    */
-  private async setUp(coll: Collection<LogDocument>): Promise<void> {
+  private async setUp(client: MongoClient, coll: Collection<LogDocument>): Promise<void> {
     const serverRefusal = (e: unknown) => e instanceof mongo().MongoServerError;
     if (this.d.cappedSize !== null) {
-      const db = this.client!.db(this.d.database);
+      const db = client.db(this.d.database);
       const opts = { capped: true, size: this.d.cappedSize, ...(this.d.cappedMax !== null ? { max: this.d.cappedMax } : {}) };
       await db.createCollection(this.d.collection, opts).catch((e) => {
         if (!serverRefusal(e) && (e as { code?: number }).code !== NAMESPACE_EXISTS) throw e;

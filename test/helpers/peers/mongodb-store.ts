@@ -56,6 +56,8 @@ interface OpenCursor { ns: string; rest: Doc[] }
 
 export class MongoStore {
   readonly databases = new Map<string, Map<string, StoredCollection>>();
+  /** Documents matching this filter are refused like a failed schema validation (code 121). */
+  refuse: Doc | undefined;
   private readonly cursors = new Map<bigint, OpenCursor>();
   private nextCursor = 1000n;
 
@@ -113,6 +115,11 @@ export class MongoStore {
     for (let i = 0; i < docs.length; i++) {
       const d = docs[i]!;
       if (d['_id'] === undefined) docs[i] = { _id: new ObjectId(), ...d };
+      if (this.refuse && matches(d, this.refuse)) {
+        writeErrors.push({ index: i, code: 121, errmsg: 'Document failed validation' });
+        if (ordered) break;
+        continue;
+      }
       if (c.insert(docs[i]!, sizes[i]!)) { n++; continue; }
       writeErrors.push({ index: i, code: 11000, errmsg: `E11000 duplicate key error collection: ${db}.${name} index: _id_ dup key: { _id: ${JSON.stringify(d['_id'])} }` });
       if (ordered) break;
