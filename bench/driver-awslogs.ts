@@ -81,7 +81,7 @@ async function throughOutlet(endpoint: string, stream: string, groups: LogMessag
 
 async function bareSdk(endpoint: string, stream: string, groups: LogMessage[][]): Promise<void> {
   const events: CwEvent[] = [];
-  for (const g of groups) for (const m of g) events.push({ timestamp: Number(m.time / 1_000_000n), message: m.line.toString(), bytes: m.end - m.start, messages: 1, prior: 0 });
+  for (const g of groups) for (const m of g) events.push({ timestamp: Number(m.time / 1_000_000n), message: m.line.toString(), bytes: m.end - m.start, messages: 1, prior: 0, heldAt: 0 });
   const calls = packCalls(events).map((c) => c.map((e) => ({ timestamp: e.timestamp, message: e.message })));
   const client = new CloudWatchLogsClient({ region: REGION, endpoint, maxAttempts: 1 });
   await client.send(new CreateLogStreamCommand({ logGroupName: 'bench', logStreamName: stream }));

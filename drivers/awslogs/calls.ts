@@ -1,44 +1,62 @@
 import { CwEvent, EVENT_OVERHEAD, MAX_CALL_BYTES, MAX_CALL_EVENTS, MAX_CALL_SPAN_MS } from './limits';
 
-/**
- * Sorts events by time (stable: equal times keep their order, so the pieces of a line and
- * the lines of one stream stay in order) and packs them into PutLogEvents calls that each
- * keep every rule: at most 10,000 events, 1,048,576 bytes counting 26 per event, 24 hours.
- * Each call is as full as the rules allow.
- */
-export function packCalls(events: CwEvent[]): CwEvent[][] {
-  if (!sorted(events)) events.sort((a, b) => a.timestamp - b.timestamp);
-  const calls: CwEvent[][] = [];
-  let call: CwEvent[] = [];
-  let bytes = 0;
-  let first = 0;
-  for (const e of events) {
-    const size = e.bytes + EVENT_OVERHEAD;
-    if (call.length && (call.length === MAX_CALL_EVENTS || bytes + size > MAX_CALL_BYTES || e.timestamp - first > MAX_CALL_SPAN_MS)) {
-      calls.push(call);
-      call = [];
-      bytes = 0;
-    }
-    if (!call.length) first = e.timestamp;
-    call.push(e);
-    bytes += size;
-  }
-  if (call.length) calls.push(call);
-  return calls;
-}
-
-/** A call worth sending now: no room for many more events (Docker publishes a batch when it is full). */
-export function isFull(call: readonly CwEvent[]): boolean {
-  if (call.length >= MAX_CALL_EVENTS) return true;
-  let bytes = 0;
-  for (const e of call) bytes += e.bytes + EVENT_OVERHEAD;
-  return bytes >= MAX_CALL_BYTES * FULL_SHARE;
-}
-
+/** A call worth sending now: little room left (Docker publishes a batch when it is full). */
 const FULL_SHARE = 0.95;
 
-function sorted(events: readonly CwEvent[]): boolean {
-  for (let i = 1; i < events.length; i++) if (events[i]!.timestamp < events[i - 1]!.timestamp) return false;
+/**
+ * Packs time-sorted events into PutLogEvents calls that each keep every rule: at most 10,000
+ * events, 1,048,576 bytes counting 26 per event, 24 hours from first to last. A call is closed
+ * only when the next event does not fit, so every call but the last is as full as allowed.
+ * It can go on filling an open call (the one the driver held back) without going over it again.
+ */
+export class CallPacker {
+  private readonly calls: CwEvent[][] = [];
+  private call: CwEvent[];
+  private bytes: number;
+  private first: number;
+
+  constructor(open?: { events: CwEvent[]; bytes: number }) {
+    this.call = open?.events ?? [];
+    this.bytes = open?.bytes ?? 0;
+    this.first = this.call[0]?.timestamp ?? 0;
+  }
+
+  add(e: CwEvent): void {
+    const size = e.bytes + EVENT_OVERHEAD;
+    const call = this.call;
+    if (call.length && (call.length === MAX_CALL_EVENTS || this.bytes + size > MAX_CALL_BYTES || e.timestamp - this.first > MAX_CALL_SPAN_MS)) {
+      this.calls.push(call);
+      this.call = [];
+      this.bytes = 0;
+    }
+    if (!this.call.length) this.first = e.timestamp;
+    this.call.push(e);
+    this.bytes += size;
+  }
+
+  /** The calls; the last may be partly filled: `lastBytes` is its size and `lastFull` whether it is worth sending now. */
+  finish(): { calls: CwEvent[][]; lastBytes: number; lastFull: boolean } {
+    if (this.call.length) this.calls.push(this.call);
+    const lastFull = this.call.length >= MAX_CALL_EVENTS || this.bytes >= MAX_CALL_BYTES * FULL_SHARE;
+    return { calls: this.calls, lastBytes: this.bytes, lastFull };
+  }
+}
+
+/** Sorts events by time (stable: equal times keep their order, so the pieces of a line stay in order) and packs them. */
+export function packCalls(events: CwEvent[]): CwEvent[][] {
+  if (!inOrder(events)) events.sort((a, b) => a.timestamp - b.timestamp);
+  const packer = new CallPacker();
+  for (const e of events) packer.add(e);
+  return packer.finish().calls;
+}
+
+/** True when the events are sorted by time and none is older than `after`. */
+export function inOrder(events: readonly CwEvent[], after = -Infinity): boolean {
+  let last = after;
+  for (const e of events) {
+    if (e.timestamp < last) return false;
+    last = e.timestamp;
+  }
   return true;
 }
 

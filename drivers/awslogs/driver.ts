@@ -2,7 +2,7 @@ import { RejectedLogEventsInfo } from '@aws-sdk/client-cloudwatch-logs';
 import { fullJitter, sleep } from '../../engine/logs/backoff';
 import { LogDriver, SendResult } from '../../engine/logs/driver';
 import { LogMessage } from '../../engine/logs/message';
-import { isFull, messagesIn, packCalls, priorIn } from './calls';
+import { CallPacker, inOrder, messagesIn, packCalls, priorIn } from './calls';
 import { CallError, classify } from './classify';
 import { EventAssembler } from './events';
 import { CwEvent } from './limits';
@@ -23,6 +23,7 @@ interface Job {
   readonly calls: CwEvent[][];
   /** The last call while it is not full: held once the batch is acknowledged, to fill up with the next ones. */
   readonly tail: CwEvent[];
+  readonly tailBytes: number;
   next: number;
   /** Messages of this batch counted as refused (the outlet counts them itself if it drops the batch). */
   refusedHere: number;
@@ -42,6 +43,8 @@ export class AwsLogsDriver implements LogDriver {
    * They go with the next batch's calls, or by the timer.
    */
   private held: CwEvent[] = [];
+  /** Size of `held` as the service counts it, when it is one call's tail (else 0, and it is packed again). */
+  private heldBytes = 0;
   private heldAttempts = 0;
   private heldDue = 0;
   /** Nothing is held before a first call was stored: a wrong group, stream or key fails the first batch, visibly. */
@@ -73,7 +76,7 @@ export class AwsLogsDriver implements LogDriver {
     this.stopping.abort(); // a timer flush in flight hands its events back
     await this.exclusive(async () => {
       if (this.job) { this.drop(this.job); this.job = undefined; }
-      const events = this.held.splice(0);
+      const events = this.takeHeld();
       this.assembler.closeDue(0, events);
       if (events.length) await this.flushAtClose(events);
     });
@@ -84,18 +87,39 @@ export class AwsLogsDriver implements LogDriver {
     let job = this.job;
     if (job?.batch !== batch) {
       if (job) this.drop(job); // the outlet gave that one up
-      const events = this.held.splice(0);
-      this.assembler.add(batch, events);
-      const calls = packCalls(events);
-      const tail = this.proven && calls.length && !isFull(calls.at(-1)!) ? calls.pop()! : [];
-      job = this.job = { batch, calls, tail, next: 0, refusedHere: 0 };
+      job = this.job = this.plan(batch);
     }
     const result = await this.run(job, signal);
-    if (result.status === 'ok') this.hold(job.tail);
+    if (result.status === 'ok') this.hold(job.tail, job.tailBytes);
     if (result.status === 'fail') this.drop(job);
     if (result.status !== 'retry') this.job = undefined;
     this.schedule();
     return result;
+  }
+
+  /**
+   * The calls for a batch, held events first. In the usual case (the new events are in time
+   * order after the held ones) the held call goes on filling where it stopped, so a fast
+   * workload's lines are gone over once, not once per pipe chunk.
+   */
+  private plan(batch: readonly LogMessage[]): Job {
+    const fresh: CwEvent[] = [];
+    this.assembler.add(batch, fresh);
+    const open = this.heldBytes;
+    const held = this.takeHeld();
+    let packer: CallPacker;
+    let events = fresh;
+    if (open && inOrder(fresh, held.at(-1)!.timestamp)) {
+      packer = new CallPacker({ events: held, bytes: open });
+    } else {
+      packer = new CallPacker();
+      if (held.length) events = held.concat(fresh);
+      if (!inOrder(events)) events.sort((a, b) => a.timestamp - b.timestamp);
+    }
+    for (const e of events) packer.add(e);
+    const { calls, lastBytes, lastFull } = packer.finish();
+    const holdBack = this.proven && calls.length > 0 && !lastFull;
+    return { batch, calls, tail: holdBack ? calls.pop()! : [], tailBytes: holdBack ? lastBytes : 0, next: 0, refusedHere: 0 };
   }
 
   private async run(job: Job, signal: AbortSignal): Promise<SendResult> {
@@ -123,11 +147,26 @@ export class AwsLogsDriver implements LogDriver {
     this.counts.lost += priorIn(job.tail) + this.assembler.discardLastBatch();
   }
 
-  /** Holds an acknowledged, partly filled call until it fills up or its oldest line is flushMs old. */
-  private hold(tail: CwEvent[]): void {
+  private takeHeld(): CwEvent[] {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    return held;
+  }
+
+  /** Holds an acknowledged, partly filled call until it fills up, or flushMs after its first event was held. */
+  private hold(tail: CwEvent[], bytes: number): void {
     if (!tail.length) return;
-    this.held = tail.map((e) => (e.prior === e.messages ? e : { ...e, prior: e.messages }));
-    this.heldDue = tail[0]!.timestamp + this.flushMs; // sorted: the oldest line's time
+    const now = Date.now();
+    let since = now;
+    for (let i = 0; i < tail.length; i++) {
+      const e = tail[i]!;
+      if (e.heldAt) since = Math.min(since, e.heldAt);
+      else tail[i] = { ...e, prior: e.messages, heldAt: now }; // acknowledged now
+    }
+    this.held = tail;
+    this.heldBytes = bytes;
+    this.heldDue = since + this.flushMs;
     this.heldAttempts = 0;
   }
 
@@ -165,7 +204,7 @@ export class AwsLogsDriver implements LogDriver {
       this.timer.unref();
       return;
     }
-    const events = this.held.splice(0);
+    const events = this.takeHeld();
     this.assembler.closeDue(this.flushMs, events);
     const calls = packCalls(events);
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(TIMER_CALL_MS)]);

@@ -142,7 +142,7 @@ export class EventAssembler {
     let pos = 0;
     while (buf.length - pos > MAX_EVENT_BYTES) {
       const end = utf8Boundary(buf, pos + MAX_EVENT_BYTES);
-      out.push({ timestamp: e.timestamp, message: buf.toString('utf8', pos, end), bytes: end - pos, messages: 0, prior: 0 });
+      out.push({ timestamp: e.timestamp, message: buf.toString('utf8', pos, end), bytes: end - pos, messages: 0, prior: 0, heldAt: 0 });
       pos = end;
     }
     e.text = buf.toString('utf8', pos);
@@ -158,15 +158,15 @@ export class EventAssembler {
 
 /** Pushes text as one event, or as pieces of at most MAX_EVENT_BYTES cut on character boundaries. */
 export function pushSplit(out: CwEvent[], timestamp: number, text: string, bytes: number, messages: number, prior: number): void {
-  if (bytes <= MAX_EVENT_BYTES) { out.push({ timestamp, message: text, bytes, messages, prior }); return; }
+  if (bytes <= MAX_EVENT_BYTES) { out.push({ timestamp, message: text, bytes, messages, prior, heldAt: 0 }); return; }
   const buf = Buffer.from(text, 'utf8');
   let pos = 0;
   while (buf.length - pos > MAX_EVENT_BYTES) {
     const end = utf8Boundary(buf, pos + MAX_EVENT_BYTES);
-    out.push({ timestamp, message: buf.toString('utf8', pos, end), bytes: end - pos, messages: 0, prior: 0 });
+    out.push({ timestamp, message: buf.toString('utf8', pos, end), bytes: end - pos, messages: 0, prior: 0, heldAt: 0 });
     pos = end;
   }
-  out.push({ timestamp, message: buf.toString('utf8', pos), bytes: buf.length - pos, messages, prior });
+  out.push({ timestamp, message: buf.toString('utf8', pos), bytes: buf.length - pos, messages, prior, heldAt: 0 });
 }
 
 /** The largest offset <= at that does not fall inside a character (buf is valid UTF-8). */

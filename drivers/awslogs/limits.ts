@@ -24,4 +24,6 @@ export interface CwEvent {
   readonly messages: number;
   /** Of those, messages the outlet already counted as sent with an earlier batch. */
   readonly prior: number;
+  /** Wall-clock ms the driver first held it back in a call that was not full yet (0: not held). */
+  readonly heldAt: number;
 }

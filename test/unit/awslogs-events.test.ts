@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LogMessage, message } from '../../engine/logs/message';
 import { EventAssembler } from '../../drivers/awslogs/events';
-import { packCalls } from '../../drivers/awslogs/calls';
+import { CallPacker, packCalls } from '../../drivers/awslogs/calls';
 import { CwEvent, EVENT_OVERHEAD, MAX_CALL_BYTES, MAX_CALL_EVENTS, MAX_CALL_SPAN_MS, MAX_EVENT_BYTES } from '../../drivers/awslogs/limits';
 
 const MS = 1_000_000n;
@@ -28,9 +28,9 @@ describe('awslogs events', () => {
   it('makes one event per line: time in ms, text, UTF-8 size, messages', () => {
     const out = assemble(new EventAssembler(undefined), [line('hello', 1), line('café', 2, 'stderr'), line(Buffer.from([0x61, 0xff, 0x62]), 3)]);
     assert.deepEqual(out, [
-      { timestamp: 1_700_000_000_001, message: 'hello', bytes: 5, messages: 1, prior: 0 },
-      { timestamp: 1_700_000_000_002, message: 'café', bytes: 5, messages: 1, prior: 0 },
-      { timestamp: 1_700_000_000_003, message: 'a\ufffdb', bytes: 5, messages: 1, prior: 0 }, // an invalid byte is U+FFFD: 3 bytes
+      { timestamp: 1_700_000_000_001, message: 'hello', bytes: 5, messages: 1, prior: 0, heldAt: 0 },
+      { timestamp: 1_700_000_000_002, message: 'café', bytes: 5, messages: 1, prior: 0, heldAt: 0 },
+      { timestamp: 1_700_000_000_003, message: 'a\ufffdb', bytes: 5, messages: 1, prior: 0, heldAt: 0 }, // an invalid byte is U+FFFD: 3 bytes
     ]);
   });
 
@@ -106,7 +106,7 @@ describe('awslogs events', () => {
 });
 
 describe('awslogs calls', () => {
-  const ev = (timestamp: number, bytes = 1): CwEvent => ({ timestamp, message: 'x'.repeat(bytes), bytes, messages: 1, prior: 0 });
+  const ev = (timestamp: number, bytes = 1): CwEvent => ({ timestamp, message: 'x'.repeat(bytes), bytes, messages: 1, prior: 0, heldAt: 0 });
   const size = (call: CwEvent[]) => call.reduce((n, e) => n + e.bytes + EVENT_OVERHEAD, 0);
 
   it('sorts by time, keeping the order of equal times', () => {
@@ -124,6 +124,19 @@ describe('awslogs calls', () => {
     assert.deepEqual(calls.map((c) => c.length), [1_048, 1_048, 904]);
     assert.ok(calls.every((c) => size(c) <= MAX_CALL_BYTES));
     assert.ok(size(calls[0]!) + 1000 > MAX_CALL_BYTES, 'full: one more event would not fit');
+  });
+
+  it('goes on filling an open call (the one held back) in place, and says when the last call is worth sending', () => {
+    const open = [ev(0, 974), ev(1, 974)];
+    const p = new CallPacker({ events: open, bytes: 2_000 });
+    for (let i = 0; i < 1_100; i++) p.add(ev(2 + i, 974));
+    const { calls, lastBytes, lastFull } = p.finish();
+    assert.deepEqual(calls.map((c) => c.length), [1_048, 54]);
+    assert.equal(calls[0], open);
+    assert.deepEqual([lastBytes, lastFull], [54_000, false]);
+    const full = new CallPacker();
+    for (let i = 0; i < 1_000; i++) full.add(ev(i, 974));
+    assert.equal(full.finish().lastFull, true, '95% of the byte limit is full enough');
   });
 
   it('never lets a call span more than 24 hours', () => {
