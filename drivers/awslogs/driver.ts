@@ -1,4 +1,3 @@
-import { RejectedLogEventsInfo } from '@aws-sdk/client-cloudwatch-logs';
 import { fullJitter, sleep } from '../../engine/logs/backoff';
 import { LogDriver, SendResult } from '../../engine/logs/driver';
 import { LogMessage } from '../../engine/logs/message';
@@ -6,16 +5,8 @@ import { CallPacker, inOrder, messagesIn, packCalls, priorIn } from './calls';
 import { CallError, classify } from './classify';
 import { EventAssembler } from './events';
 import { CwEvent } from './limits';
+import { RejectReason, Rejections } from './rejections';
 import { LogStreamWriter } from './stream';
-
-/**
- * Why a message the driver answered 'ok' for is not in CloudWatch:
- * too-old / too-new / expired: refused by the service for its time (rejectedLogEventsInfo);
- * refused: its call failed for good after other calls of the same batch were stored;
- * empty: an empty line (CloudWatch stores no empty event; Docker skips them too);
- * lost: held in an unfinished event that could not be delivered before close.
- */
-export type RejectReason = 'too-old' | 'too-new' | 'expired' | 'refused' | 'empty' | 'lost';
 
 /** The batch being delivered: its calls, and how far they got (a retried batch resumes there). */
 interface Job {
@@ -35,7 +26,7 @@ const HELD_RETRY = { baseMs: 1_000, capMs: 30_000 };
 
 export class AwsLogsDriver implements LogDriver {
   readonly name = 'awslogs';
-  private readonly counts: Record<Exclude<RejectReason, 'empty'>, number> = { 'too-old': 0, 'too-new': 0, expired: 0, refused: 0, lost: 0 };
+  private readonly rejects = new Rejections();
   private job: Job | undefined;
   /**
    * Acknowledged events not sent yet: the last call of a batch while it is not full (Docker
@@ -66,7 +57,7 @@ export class AwsLogsDriver implements LogDriver {
   }
 
   rejections(): Record<RejectReason, number> {
-    return { ...this.counts, empty: this.assembler.empties };
+    return { ...this.rejects.counts, empty: this.assembler.empties };
   }
 
   async close(): Promise<void> {
@@ -127,13 +118,13 @@ export class AwsLogsDriver implements LogDriver {
       const call = job.calls[job.next]!;
       try {
         if (signal.aborted) throw new Error('aborted: the agent is closing this log');
-        this.stored(call, await this.writer.put(call, signal));
+        await this.put(call, signal);
       } catch (e) {
         const error = e as Error;
         if (signal.aborted || classify(causeOf(e)) === 'retry') return { status: 'retry', error };
         if (job.next === 0) return { status: 'fail', error }; // nothing of it is stored: the outlet counts it all
         const n = messagesIn(call); // earlier calls are stored: only this call's messages are lost
-        this.counts.refused += n;
+        this.rejects.add('refused', n);
         job.refusedHere += n - priorIn(call);
       }
     }
@@ -142,9 +133,9 @@ export class AwsLogsDriver implements LogDriver {
 
   /** The outlet counts the job's batch as dropped; what else went down with it is counted here. */
   private drop(job: Job): void {
-    this.counts.refused -= job.refusedHere;
-    for (let i = job.next; i < job.calls.length; i++) this.counts.lost += priorIn(job.calls[i]!);
-    this.counts.lost += priorIn(job.tail) + this.assembler.discardLastBatch();
+    this.rejects.add('refused', -job.refusedHere);
+    for (let i = job.next; i < job.calls.length; i++) this.rejects.add('lost', priorIn(job.calls[i]!));
+    this.rejects.add('lost', priorIn(job.tail) + this.assembler.discardLastBatch());
   }
 
   private takeHeld(): CwEvent[] {
@@ -170,18 +161,10 @@ export class AwsLogsDriver implements LogDriver {
     this.heldAttempts = 0;
   }
 
-  /** A call went through; rejectedLogEventsInfo: leading events too old (or past retention), trailing ones too new. */
-  private stored(call: readonly CwEvent[], info: RejectedLogEventsInfo | undefined): void {
+  /** Puts one call; what the service refused for its time is counted. */
+  private async put(call: CwEvent[], signal: AbortSignal): Promise<void> {
+    this.rejects.addRefusedByTime(call, await this.writer.put(call, signal));
     this.proven = true;
-    if (!info) return;
-    const n = call.length;
-    const clamp = (i: number | undefined, dflt: number) => Math.min(n, Math.max(0, i ?? dflt));
-    const oldEnd = clamp(info.tooOldLogEventEndIndex, 0);
-    const expiredEnd = Math.max(oldEnd, clamp(info.expiredLogEventEndIndex, 0));
-    const newStart = Math.max(expiredEnd, clamp(info.tooNewLogEventStartIndex, n));
-    this.counts['too-old'] += messagesIn(call, 0, oldEnd);
-    this.counts.expired += messagesIn(call, oldEnd, expiredEnd);
-    this.counts['too-new'] += messagesIn(call, newStart, n);
   }
 
   /** Arms the timer for the oldest open event (a multiline event, a line without its end) or held events. */
@@ -210,14 +193,14 @@ export class AwsLogsDriver implements LogDriver {
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(TIMER_CALL_MS)]);
     for (let i = 0; i < calls.length; i++) {
       try {
-        this.stored(calls[i]!, await this.writer.put(calls[i]!, signal));
+        await this.put(calls[i]!, signal);
       } catch (e) {
         if (signal.aborted || classify(causeOf(e)) === 'retry') {
           this.held = calls.slice(i).flat();
           this.heldDue = Date.now() + fullJitter(this.heldAttempts++, HELD_RETRY.baseMs, HELD_RETRY.capMs);
           break;
         }
-        this.counts.refused += messagesIn(calls[i]!);
+        this.rejects.add('refused', messagesIn(calls[i]!));
       }
     }
     if (!this.held.length) this.heldAttempts = 0;
@@ -230,15 +213,15 @@ export class AwsLogsDriver implements LogDriver {
     const calls = packCalls(events);
     for (let i = 0; i < calls.length; i++) {
       const outcome = await this.putUntil(calls[i]!, signal);
-      if (outcome === 'refused') this.counts.refused += messagesIn(calls[i]!);
-      if (outcome === 'late') { for (const c of calls.slice(i)) this.counts.lost += messagesIn(c); return; }
+      if (outcome === 'refused') this.rejects.add('refused', messagesIn(calls[i]!));
+      if (outcome === 'late') { for (const c of calls.slice(i)) this.rejects.add('lost', messagesIn(c)); return; }
     }
   }
 
   private async putUntil(call: CwEvent[], signal: AbortSignal): Promise<'stored' | 'refused' | 'late'> {
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
-        this.stored(call, await this.writer.put(call, signal));
+        await this.put(call, signal);
         return 'stored';
       } catch (e) {
         if (!signal.aborted && classify(causeOf(e)) === 'fail') return 'refused';

@@ -7,7 +7,8 @@ import { MAX_CALL_BYTES, MAX_CALL_EVENTS } from './limits';
 import { AwsLogsOptions, parseAwsLogsOptions, streamName } from './options';
 import { LogStreamWriter } from './stream';
 
-export { AwsLogsDriver, RejectReason } from './driver';
+export { AwsLogsDriver } from './driver';
+export { RejectReason } from './rejections';
 export { AwsLogsOptions, parseAwsLogsOptions } from './options';
 
 /**
