@@ -6,6 +6,7 @@ import { MetricsExporter } from './metrics/exporter';
 import { serveMetrics } from './metrics/server';
 import { WallClock } from '../engine/logs/clock';
 import { WorkloadStore } from '../engine/workloads/store';
+import { findHolder } from '../engine/workloads/holder';
 import { ApiServer } from './api/server';
 import { EventLog } from './events';
 import { WorkloadManager } from './manager';
@@ -51,18 +52,20 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   const events = new EventLog();
   const manager = new WorkloadManager({
     store, clock, cgroups, warn: log,
+    holder: findHolder(),
     event: (w, action, attrs) => {
       events.emit(action, w.spec.id, { ...w.spec.labels, ...attrs, name: w.spec.name }, clock.nowNs());
       log(`workload ${action} ${w.spec.name} ${w.spec.id.slice(0, 12)}${attrs ? ' ' + JSON.stringify(attrs) : ''}`);
     },
   });
-  const restored = manager.restore();
-  // Nothing of ours runs yet: cgroups left by an agent that died are leftovers (restore() just
-  // killed their orphans, which may take a moment to exit).
-  let left = await cgroups.backend.cleanupLeftovers([]);
+  const restored = await manager.restore();
+  // Cgroups left by an agent that died, other than those of adopted workloads, are leftovers
+  // (restore() just killed their orphans, which may take a moment to exit).
+  const keep = restored.filter((w) => w.running).map((w) => w.spec.id);
+  let left = await cgroups.backend.cleanupLeftovers(keep);
   for (let i = 0; i < 25 && left.busy.length; i++) {
     await new Promise((r) => setTimeout(r, 200));
-    left = await cgroups.backend.cleanupLeftovers([]);
+    left = await cgroups.backend.cleanupLeftovers(keep);
   }
   if (left.removed.length || left.busy.length) log(`cgroup leftovers: removed ${left.removed.length}, still busy: ${left.busy.join(' ') || 'none'}`);
   const sampler = new IntervalSampler(() => manager.list(), clock);

@@ -39,6 +39,8 @@ export interface ManagerDeps {
   cgroups: CgroupSetup;
   event(w: Workload, action: string, attrs?: Record<string, string>): void;
   warn(text: string): void;
+  /** The workload holder binary (live restore), or undefined. */
+  holder: string | undefined;
 }
 
 /** The agent's workloads: creation with every check up front, lookup by id, prefix or name, removal. */
@@ -47,8 +49,12 @@ export class WorkloadManager {
 
   constructor(private readonly deps: ManagerDeps) {}
 
-  /** Loads what the store holds; workloads that were running when the agent died are marked exited. */
-  restore(): Workload[] {
+  /**
+   * Loads what the store holds. A workload that was running when the agent died is adopted when
+   * its holder is still there (it never stopped; its output waited in the pipes); otherwise it
+   * is ended and marked exited, as dockerd does without live-restore.
+   */
+  async restore(): Promise<Workload[]> {
     const restored: Workload[] = [];
     for (const rec of this.deps.store.loadAll((id, e) => this.deps.warn(`skipping unreadable workload ${id}: ${e.message}`))) {
       rec.spec.limits ??= { ...NO_LIMITS };
@@ -57,8 +63,9 @@ export class WorkloadManager {
       const old = rec.spec as WorkloadSpec & { logConfig?: LogConfig };
       if (!old.logConfigs && old.logConfig) { old.logConfigs = [old.logConfig]; delete old.logConfig; }
       const w = this.build(rec.spec, rec.state);
-      if (['running', 'restarting', 'removing'].includes(w.state.status)) {
-        // Its output pipes died with the old agent: end what is left of it, as dockerd does without live-restore.
+      if (w.state.status === 'running' && await w.adopt().catch((e: Error) => { this.deps.warn(`${w.spec.name}: not adopted: ${e.message}`); return false; })) {
+        this.deps.warn(`adopted ${w.spec.name} (pid ${w.state.pid}) from the previous agent`);
+      } else if (['running', 'restarting', 'removing'].includes(w.state.status)) {
         if (w.state.pid && pidStartTime(w.state.pid) === w.state.pidStartTime) {
           try { process.kill(-w.state.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
         }
@@ -154,6 +161,8 @@ export class WorkloadManager {
       changed: (x) => this.deps.store.save({ spec: x.spec, state: x.state }),
       event: (x, action, attrs) => this.deps.event(x, action, attrs),
       finished: (x) => { if (x.spec.autoRemove) void this.remove(x, true).catch(() => {}); },
+      dir: this.deps.store.dirOf(spec.id),
+      holder: this.deps.holder,
     });
     this.byId.set(spec.id, w);
     return w;

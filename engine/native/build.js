@@ -18,7 +18,17 @@ function onPath(cmd) {
   return (process.env.PATH || '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, cmd)));
 }
 
-function main() {
+/** The workload holder (holder.c): a plain program, so it only needs a C compiler. Without it, no live restore. */
+function buildHolder() {
+  const cc = process.env.CC || (onPath('cc') ? 'cc' : onPath('gcc') ? 'gcc' : undefined);
+  const say = (msg) => process.stderr.write(`corral: workload holder not built (${msg}); workloads will not survive an agent restart.\n`);
+  if (!cc) { say('no C compiler (cc/gcc) found'); return; }
+  fs.mkdirSync(path.join(dir, 'build'), { recursive: true });
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', path.join(dir, 'build', 'corral-holder'), path.join(dir, 'holder.c')], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (r.error || r.status !== 0) say(r.error ? r.error.message : `${cc} exited with ${r.status}: ${(r.stderr || '').trim().split('\n').slice(-4).join(' ')}`);
+}
+
+function buildAddon() {
   if (process.env.CORRAL_NO_NATIVE === '1') { warn('CORRAL_NO_NATIVE=1'); return; }
   // npm hands its bundled node-gyp to scripts; else one on PATH.
   const gyp = process.env.npm_config_node_gyp;
@@ -46,4 +56,6 @@ function main() {
   }
 }
 
-main();
+// The addon first: node-gyp rebuild starts by emptying build/.
+buildAddon();
+buildHolder();

@@ -1,8 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gatedCommand } from '../cgroups/join';
+import { CgroupHandle } from '../cgroups/types';
+import { Launch } from './process';
 import { WorkloadSpec } from './spec';
 import { resolveUser } from './user';
 
@@ -48,26 +48,18 @@ export function workloadEnv(spec: WorkloadSpec, home: string): Record<string, st
 }
 
 /**
- * Starts the workload in its own session (so stop reaches its whole process group and the
- * agent's terminal signals don't), stdout/stderr as pipes to the agent. With `gated`, the
- * command waits behind a gate on fd 3 until the agent has put it into its cgroup
- * (joinAndRelease), so it never runs a moment outside its limits.
+ * What starting the workload takes: the command resolved as execvp would (ExecError 126/127
+ * otherwise), Docker's environment, the user, and the working directory (created if missing,
+ * as Docker). The workload runs in its own session, so stop reaches its whole process group
+ * and the agent's terminal signals don't.
  */
-export function spawnWorkload(spec: WorkloadSpec, gated: boolean): ChildProcess {
+export function prepareLaunch(spec: WorkloadSpec, cgroup: CgroupHandle | undefined): Launch {
   const ident = spec.user ? resolveUser(spec.user) : undefined;
   const cwd = spec.workingDir || '/';
-  fs.mkdirSync(cwd, { recursive: true }); // Docker creates a missing working dir
+  fs.mkdirSync(cwd, { recursive: true });
   const env = workloadEnv(spec, ident?.home ?? (process.getuid?.() === 0 ? '/root' : os.homedir()));
-  const resolved = resolveCommand(spec.path, Object.entries(env).map(([k, v]) => `${k}=${v}`), cwd);
-  const { file, args } = gated ? gatedCommand(resolved, spec.args) : { file: resolved, args: spec.args };
-  return spawn(file, args, {
-    cwd,
-    env,
-    argv0: gated ? undefined : spec.path,
-    detached: true,
-    stdio: gated ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
-    ...(ident ? { uid: ident.uid, gid: ident.gid } : {}),
-  });
+  const file = resolveCommand(spec.path, Object.entries(env).map(([k, v]) => `${k}=${v}`), cwd);
+  return { file, argv0: spec.path, args: spec.args, cwd, env, ident: ident ? { uid: ident.uid, gid: ident.gid } : undefined, cgroup };
 }
 
 /** The kernel's start time of a pid (field 22 of /proc/<pid>/stat), or '' if it is gone. */

@@ -52,6 +52,9 @@ export interface WorkloadState {
   pidStartTime: string;
   /** Processes of this workload the kernel OOM-killed, over all its runs. */
   oomKillCount: number;
+  /** The holder waiting for the current run (live restore): a restarted agent adopts it. 0 / '' without one. */
+  holderPid?: number;
+  holderStartTime?: string;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

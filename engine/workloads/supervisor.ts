@@ -1,9 +1,5 @@
-import { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import * as os from 'node:os';
 import { StreamClock, WallClock } from '../logs/clock';
 import { LineFramer } from '../logs/framer';
-import { joinAndRelease } from '../cgroups/join';
 import { Limits } from '../cgroups/limits';
 import { watchOom, OomWatcher } from '../cgroups/oom';
 import { CgroupBackend, CgroupHandle } from '../cgroups/types';
@@ -15,7 +11,9 @@ import { Router } from '../logs/router';
 import { formatRFC3339Nano } from '../logs/timefmt';
 import { nextDelay, shouldRestart } from './restart';
 import { WorkloadSpec, WorkloadState } from './spec';
-import { pidStartTime, spawnWorkload } from './spawn';
+import { pidStartTime, prepareLaunch } from './spawn';
+import { WorkloadProcess, startPlain } from './process';
+import { adoptHeld, startHeld } from './holder';
 
 /** How long a remote outlet of an ended run keeps trying to deliver before counting the rest as dropped. */
 const REMOTE_DRAIN_MS = 5 * 60_000;
@@ -34,6 +32,10 @@ export interface SupervisorDeps {
   event(w: Workload, action: string, attrs?: Record<string, string>): void;
   /** The run ended and no restart follows (auto-remove hooks in here). */
   finished(w: Workload): void;
+  /** The workload's own folder (its output FIFOs and exit file live there). */
+  dir: string;
+  /** The holder binary that lets workloads outlive the agent; undefined: plain children (no live restore). */
+  holder: string | undefined;
 }
 
 /** Lines dropped per driver and reason, summed over every run. */
@@ -44,7 +46,7 @@ export type DropCounts = Record<string, Record<string, number>>;
  * ended, and applies the restart policy with Docker's back-off.
  */
 export class Workload {
-  private child: ChildProcess | undefined;
+  private proc: WorkloadProcess | undefined;
   private cgroup: CgroupHandle | undefined;
   private oom: OomWatcher | null = null;
   private router: Router | undefined;
@@ -77,16 +79,13 @@ export class Workload {
 
   private async launch(): Promise<void> {
     const outlets = await this.deps.openOutlets(this.spec);
-    let child: ChildProcess | undefined;
     let cgroup: CgroupHandle | undefined;
+    let proc: WorkloadProcess;
     try {
       cgroup = await this.deps.cgroups.create(this.spec.id, this.spec.limits);
-      const gated = this.deps.cgroups.version !== null;
-      child = spawnWorkload(this.spec, gated);
-      await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => { throw e; })]);
-      if (gated) await joinAndRelease(child, cgroup);
+      const launch = prepareLaunch(this.spec, this.deps.cgroups.version !== null ? cgroup : undefined);
+      proc = this.deps.holder ? await startHeld(this.deps.holder, this.deps.dir, launch) : await startPlain(launch);
     } catch (e) {
-      if (child?.pid !== undefined && child.exitCode === null) { child.kill('SIGKILL'); await once(child, 'exit'); }
       await cgroup?.destroy().catch(() => {});
       await Promise.all(outlets.map((o) => o.close()));
       this.state.error = (e as Error).message;
@@ -95,33 +94,51 @@ export class Workload {
       this.deps.changed(this);
       throw e;
     }
-    this.child = child;
+    this.startedMs = Date.now();
+    Object.assign(this.state, {
+      status: 'running', pid: proc.pid, exitCode: 0, oomKilled: false, error: '',
+      startedAt: formatRFC3339Nano(this.deps.clock.nowNs()), pidStartTime: pidStartTime(proc.pid),
+      holderPid: proc.holder?.pid ?? 0, holderStartTime: proc.holder?.startTime ?? '',
+    });
+    this.run(proc, cgroup, outlets);
+    this.deps.event(this, 'start');
+  }
+
+  /**
+   * Takes over the run a previous agent started, when its holder is still there: the workload
+   * never stopped, and its output waited in the pipes. False when there is nothing to adopt.
+   */
+  async adopt(): Promise<boolean> {
+    const s = this.state;
+    const proc = adoptHeld(this.deps.dir, s.pid, { pid: s.holderPid ?? 0, startTime: s.holderStartTime ?? '' });
+    if (!proc) return false;
+    const cgroup = this.deps.cgroups.version !== null ? await this.deps.cgroups.adopt(this.spec.id, this.spec.limits).catch(() => undefined) : undefined;
+    this.startedMs = Date.now();
+    this.run(proc, cgroup, await this.deps.openOutlets(this.spec));
+    return true;
+  }
+
+  private run(proc: WorkloadProcess, cgroup: CgroupHandle | undefined, outlets: Outlet[]): void {
+    this.proc = proc;
     this.cgroup = cgroup;
-    this.oom = watchOom(cgroup, { onKill: (_total, added) => this.oomKilled(added) });
+    this.oom = cgroup ? watchOom(cgroup, { onKill: (_total, added) => this.oomKilled(added) }) : null;
     this.outlets = outlets;
     this.router = new Router();
     for (const o of [...outlets, ...this.taps]) this.router.add(o);
-    this.startedMs = Date.now();
-    Object.assign(this.state, {
-      status: 'running', pid: child.pid!, exitCode: 0, oomKilled: false, error: '',
-      startedAt: formatRFC3339Nano(this.deps.clock.nowNs()), pidStartTime: pidStartTime(child.pid!),
-    });
     this.deps.changed(this);
-    this.deps.event(this, 'start');
-    this.runDone = this.supervise(child, this.router);
+    this.runDone = this.supervise(proc, this.router);
   }
 
-  private async supervise(child: ChildProcess, router: Router): Promise<void> {
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  private async supervise(proc: WorkloadProcess, router: Router): Promise<void> {
     const framer = (name: 'stdout' | 'stderr') => new LineFramer(name, new StreamClock(this.deps.clock));
     const streams = [
-      pumpStream(child.stdout!, framer('stdout'), router, this.lineCounts),
-      pumpStream(child.stderr!, framer('stderr'), router, this.lineCounts),
+      pumpStream(proc.stdout, framer('stdout'), router, this.lineCounts),
+      pumpStream(proc.stderr, framer('stderr'), router, this.lineCounts),
     ];
-    const [code, signal] = await exited;
+    const exitCode = await proc.exited;
     this.oom?.check();
     // Like a container's init dying: whatever it left behind in its group (and its cgroup) goes too.
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* group already gone */ }
+    proc.signalGroup('SIGKILL');
     await this.cgroup?.kill('SIGKILL').catch(() => {});
     await Promise.all(streams);
     await this.cgroup?.destroy().catch((e: Error) => this.deps.warn(`${this.spec.name}: cgroup not removed: ${e.message}`));
@@ -139,8 +156,7 @@ export class Workload {
     this.outlets = [];
     this.taps.clear();
     this.router = undefined;
-    this.child = undefined;
-    const exitCode = code ?? 128 + (os.constants.signals[signal as NodeJS.Signals] ?? 0);
+    this.proc = undefined;
     Object.assign(this.state, { status: 'exited', pid: 0, exitCode, finishedAt: formatRFC3339Nano(this.deps.clock.nowNs()) });
     this.deps.event(this, 'die', { exitCode: String(exitCode) });
     const restart = !this.shuttingDown && shouldRestart(this.spec.restartPolicy, {
@@ -185,11 +201,11 @@ export class Workload {
       this.deps.finished(this);
       return;
     }
-    const child = this.child;
-    if (!child || !this.running) { this.deps.changed(this); return; }
+    const proc = this.proc;
+    if (!proc || !this.running) { this.deps.changed(this); return; }
     const exited = this.wait();
-    this.signalGroup(child, 'SIGTERM');
-    const timer = setTimeout(() => this.signalGroup(child, 'SIGKILL'), Math.max(0, timeoutSec) * 1000);
+    proc.signalGroup('SIGTERM');
+    const timer = setTimeout(() => proc.signalGroup('SIGKILL'), Math.max(0, timeoutSec) * 1000);
     await exited;
     clearTimeout(timer);
     this.deps.event(this, 'stop');
@@ -197,8 +213,8 @@ export class Workload {
 
   /** Sends a signal to the workload's main process (Docker's kill). */
   kill(signal: NodeJS.Signals | number): void {
-    if (!this.child || !this.running) throw new Error(`Container ${this.spec.id} is not running`);
-    process.kill(this.child.pid!, signal);
+    if (!this.proc || !this.running) throw new Error(`Container ${this.spec.id} is not running`);
+    this.proc.signal(signal);
     this.deps.event(this, 'kill', { signal: String(signal) });
   }
 
@@ -289,10 +305,6 @@ export class Workload {
 
   private tally(outlets: Outlet[]): void {
     for (const o of outlets) addOutlet(this.pastDrivers, o, false);
-  }
-
-  private signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-    try { process.kill(-child.pid!, sig); } catch { try { child.kill(sig); } catch { /* gone */ } }
   }
 }
 

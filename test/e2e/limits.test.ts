@@ -90,7 +90,7 @@ describe('resource limits through the CLI', { skip }, () => {
 });
 
 describe('an agent that crashed', { skip }, () => {
-  it('ends its orphaned workloads and removes their cgroups when it starts again', async () => {
+  it('leaves its workloads running; the next agent adopts them with their cgroups and limits', async () => {
     const agent = new TestAgent();
     await agent.start();
     try {
@@ -101,12 +101,17 @@ describe('an agent that crashed', { skip }, () => {
       assert.equal(fs.existsSync(dir), true);
       assert.equal(fs.existsSync(`/proc/${pid}`), true, 'the workload outlived the agent');
       await agent.start();
-      await eventually('cgroup removed', async () => !fs.existsSync(dir));
-      const alive = () => { try { return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; } };
-      assert.equal(alive(), false);
       const s = await inspect(agent, 'orphan');
-      assert.equal(s.State.Status, 'exited');
-      assert.equal(s.State.ExitCode, 255);
+      assert.equal(s.State.Status, 'running');
+      assert.equal(s.State.Pid, pid, 'the same process');
+      assert.equal(s.HostConfig.Memory, 64 * 1024 * 1024);
+      assert.equal(fs.readFileSync(`${dir}/memory.limit_in_bytes`, 'utf8').trim(), String(64 * 1024 * 1024));
+      assert.match(fs.readFileSync(`${dir}/cgroup.procs`, 'utf8'), new RegExp(`^${pid}$`, 'm'), 'still in its cgroup');
+      await agent.run(['stop', '-t', '1', 'orphan']);
+      const after = await inspect(agent, 'orphan');
+      assert.equal(after.State.Status, 'exited');
+      assert.equal(after.State.ExitCode, 143, 'SIGTERM, seen through the holder');
+      await eventually('cgroup removed', async () => !fs.existsSync(dir));
     } finally {
       await agent.stop();
     }
