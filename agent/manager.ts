@@ -46,6 +46,8 @@ export interface ManagerDeps {
 /** The agent's workloads: creation with every check up front, lookup by id, prefix or name, removal. */
 export class WorkloadManager {
   private readonly byId = new Map<string, Workload>();
+  /** Removed workloads whose remote outlets still deliver: the agent's shutdown must bound them too. */
+  private readonly retired = new Set<Workload>();
 
   constructor(private readonly deps: ManagerDeps) {}
 
@@ -198,6 +200,8 @@ export class WorkloadManager {
     await w.runEnded();
     if (!this.byId.has(w.spec.id)) return;
     this.byId.delete(w.spec.id);
+    this.retired.add(w);
+    void w.logsDelivered().finally(() => this.retired.delete(w));
     this.deps.store.remove(w.spec.id);
     this.deps.event(w, 'destroy');
   }
@@ -209,6 +213,6 @@ export class WorkloadManager {
   /** The agent's shutdown: stops every workload, then gives log servers drainMs to take what is queued. */
   async stopAll(timeoutSec: number, drainMs = 5000): Promise<void> {
     await Promise.all(this.list().map((w) => w.stop(timeoutSec, false).catch(() => {})));
-    await Promise.all(this.list().map((w) => w.drainLogs(drainMs)));
+    await Promise.all([...this.list(), ...this.retired].map((w) => w.drainLogs(drainMs)));
   }
 }

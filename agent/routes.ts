@@ -31,7 +31,11 @@ function nsParam(q: URLSearchParams, key: string): bigint | undefined {
 }
 
 async function write(res: http.ServerResponse, text: string): Promise<void> {
-  if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  if (res.write(text)) return;
+  // Whichever comes first; the other listener is removed so a long stream doesn't pile them up.
+  const done = new AbortController();
+  await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]).catch(() => undefined);
+  done.abort();
 }
 
 /** The agent's HTTP API: one route per verb of the CLI. */

@@ -14,6 +14,11 @@ export interface LogDriver {
   close(): Promise<void>;
   /** Drivers that store logs where they can be read back (json-file) offer a reader. */
   reader?(): LogReader;
+  /**
+   * Lines of batches answered `ok` that the server refused or that never reached it after all
+   * (awslogs: too old, too new, ...), by reason. The agent counts them as dropped, not sent.
+   */
+  rejections?(): Record<string, number>;
 }
 
 /** What a driver knows of the workload it logs for; no agent objects leak in here. */

@@ -260,6 +260,11 @@ export class Workload {
     await all;
   }
 
+  /** Resolves when no remote outlet of an ended run is still delivering (each gives up after its own grace). */
+  async logsDelivered(): Promise<void> {
+    await Promise.all([...this.draining].map((o) => o.close()));
+  }
+
   /** Resolves once the current run has ended and its local logs were flushed. */
   async runEnded(): Promise<void> {
     await this.runDone;
@@ -317,6 +322,10 @@ function addOutlet(into: Map<string, DriverSample>, o: Outlet, live: boolean): v
   t.retries += s.retries;
   if (live) t.queuedBytes += s.queuedBytes;
   for (const [reason, n] of Object.entries(s.dropped)) t.dropped[reason] = (t.dropped[reason] ?? 0) + n;
+  for (const [reason, n] of Object.entries(o.driver.rejections?.() ?? {})) {
+    t.sent -= n;
+    t.dropped[reason] = (t.dropped[reason] ?? 0) + n;
+  }
   into.set(name, t);
 }
 
