@@ -1,3 +1,4 @@
+import type { Document } from 'mongodb';
 import { SendResult } from '../../engine/logs/driver';
 import { mongo } from './load';
 import { redactText } from './uri';
@@ -6,21 +7,28 @@ import { redactText } from './uri';
 export const DUPLICATE_KEY = 11000;
 
 /**
- * What an insert error means for the batch. Documents the server refused one by one (other
- * than duplicates) will be refused again: 'fail'. A lost connection, no server, a timeout or a
- * command-level refusal (auth, not primary, write concern) may pass later: 'retry'.
+ * What a thrown error means for the batch: a lost connection, no server, a timeout or a
+ * command-level refusal (auth, not primary) may pass later: 'retry'. Documents the client cannot
+ * even encode will never pass: 'fail'.
  */
-export function classifyInsertError(e: unknown, uri: string, docs: number): SendResult {
+export function classifyInsertError(e: unknown, uri: string): SendResult {
   const m = mongo();
+  const message = e instanceof Error ? e.message : String(e);
+  const error = new Error(`mongodb: ${redactText(message, uri)}`);
+  if (e instanceof m.MongoInvalidArgumentError || e instanceof m.BSON.BSONError) return { status: 'fail', error };
+  return { status: 'retry', error };
+}
+
+/**
+ * What an acknowledged insert reply means: duplicates only (a retried batch) is delivered;
+ * documents refused for another reason fail; a write concern not met is retried.
+ */
+export function classifyInsertReply(reply: Document, uri: string, docs: number): SendResult {
   const error = (text: string) => new Error(`mongodb: ${redactText(text, uri)}`);
-  if (e instanceof m.MongoBulkWriteError) {
-    const refused = e.writeErrors === undefined ? [] : Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-    const real = refused.filter((w) => w.code !== DUPLICATE_KEY);
-    if (e.writeConcernError) return { status: 'retry', error: error(`write concern: ${e.writeConcernError.errmsg ?? e.message}`) };
-    if (!real.length && refused.length) return { status: 'ok' };
-    if (real.length) return { status: 'fail', error: error(`${real.length} of ${docs} documents refused: ${real[0]!.errmsg ?? `code ${real[0]!.code}`}`) };
-    return { status: 'retry', error: error(e.message) };
-  }
-  if (e instanceof m.MongoInvalidArgumentError || e instanceof m.BSON.BSONError) return { status: 'fail', error: error((e as Error).message) };
-  return { status: 'retry', error: error(e instanceof Error ? e.message : String(e)) };
+  const wce = reply['writeConcernError'] as { errmsg?: string; code?: number } | undefined;
+  if (wce) return { status: 'retry', error: error(`write concern: ${wce.errmsg ?? `code ${wce.code}`}`) };
+  const refused = (reply['writeErrors'] ?? []) as { code?: number; errmsg?: string }[];
+  const real = refused.filter((w) => w.code !== DUPLICATE_KEY);
+  if (real.length) return { status: 'fail', error: error(`${real.length} of ${docs} documents refused: ${real[0]!.errmsg ?? `code ${real[0]!.code}`}`) };
+  return { status: 'ok' };
 }

@@ -2,12 +2,13 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { BSON, Binary } from 'bson';
+import { BSON, Binary, Long } from 'bson';
 import { MongoClient } from 'mongodb';
 import { DriverContext, OptionError } from '../../engine/logs/driver';
 import { LogMessage, message } from '../../engine/logs/message';
 import { mongodb, openMongoDriver } from '../../drivers/mongodb';
 import { MAX_COMMAND_DOCS, commandChunks } from '../../drivers/mongodb/chunks';
+import { classifyInsertReply } from '../../drivers/mongodb/classify';
 import { LogDocument } from '../../drivers/mongodb/document';
 import { parseMongoOptions, parseTtl } from '../../drivers/mongodb/options';
 import { openMongoReader } from '../../drivers/mongodb/reader';
@@ -180,6 +181,26 @@ describe('mongodb driver against the wire-protocol peer', () => {
     await d.close();
   });
 
+  test('the URI\'s write concern goes with every insert', async () => {
+    const d = openMongoDriver(parseMongoOptions({ 'mongodb-uri': `${peer.uri}/?w=majority&journal=true&wtimeoutMS=500`, 'mongodb-database': 'wc' }), ctx());
+    assert.equal((await d.send(lines(1, 'wc'), never)).status, 'ok');
+    await d.close();
+    const insert = peer.commands.find((c) => c.name === 'insert' && c.db === 'wc')!;
+    assert.deepEqual(insert.body['writeConcern'], { w: 'majority', wtimeout: 500, j: true });
+  });
+
+  test('insert replies: duplicates only are delivered, other refusals fail, a write concern not met is retried', () => {
+    const uri = 'mongodb://u:hunter2@h';
+    assert.deepEqual(classifyInsertReply({ n: 3, ok: 1 }, uri, 3), { status: 'ok' });
+    assert.deepEqual(classifyInsertReply({ n: 1, ok: 1, writeErrors: [{ index: 0, code: 11000 }, { index: 2, code: 11000 }] }, uri, 3), { status: 'ok' });
+    const fail = classifyInsertReply({ n: 1, ok: 1, writeErrors: [{ index: 0, code: 11000 }, { index: 1, code: 121, errmsg: 'Document failed validation' }] }, uri, 3);
+    assert.equal(fail.status, 'fail');
+    assert.equal((fail as { error: Error }).error.message, 'mongodb: 1 of 3 documents refused: Document failed validation');
+    const wce = classifyInsertReply({ n: 3, ok: 1, writeConcernError: { code: 64, errmsg: 'waiting for replication timed out' } }, uri, 3);
+    assert.equal(wce.status, 'retry');
+    assert.equal((wce as { error: Error }).error.message, 'mongodb: write concern: waiting for replication timed out');
+  });
+
   test('documents the server refuses (other than duplicates) fail the batch; the rest are stored', async () => {
     const d = openMongoDriver(opts(peer, { 'mongodb-database': 'refuse' }), ctx());
     peer.store.refuse = { log: 'bad 1' };
@@ -249,7 +270,7 @@ describe('mongodb driver against the wire-protocol peer', () => {
 
 describe('insert commands stay under MongoDB limits', () => {
   const doc = (log: string, i: number): LogDocument => ({
-    _id: `x-${i}`, time: new Date(0), time_ns: 0n, log, source: 'stdout', container_id: ID, container_name: 'n', tag: 't', host: 'h',
+    _id: `x-${i}`, time: new Date(0), time_ns: Long.fromNumber(0), log, source: 'stdout', container_id: ID, container_name: 'n', tag: 't', host: 'h',
   });
   test('at most 100,000 documents and under 16 MiB each, order kept', () => {
     const many = Array.from({ length: 250_001 }, (_, i) => doc('', i));

@@ -58,6 +58,10 @@ export class MongoStore {
   readonly databases = new Map<string, Map<string, StoredCollection>>();
   /** Documents matching this filter are refused like a failed schema validation (code 121). */
   refuse: Doc | undefined;
+  /** Benches: inserts are acknowledged and counted, nothing is kept (no duplicate checks either). */
+  discard = false;
+  /** Documents inserted per `db.collection`, kept or not. */
+  readonly inserted = new Map<string, number>();
   private readonly cursors = new Map<bigint, OpenCursor>();
   private nextCursor = 1000n;
 
@@ -110,6 +114,11 @@ export class MongoStore {
     const name = String(cmd['insert']);
     const c = this.ensure(db, name);
     const ordered = cmd['ordered'] !== false;
+    const ns = `${db}.${name}`;
+    if (this.discard) {
+      this.inserted.set(ns, (this.inserted.get(ns) ?? 0) + docs.length);
+      return { n: docs.length, ok: 1 };
+    }
     const writeErrors: Doc[] = [];
     let n = 0;
     for (let i = 0; i < docs.length; i++) {
@@ -124,6 +133,7 @@ export class MongoStore {
       writeErrors.push({ index: i, code: 11000, errmsg: `E11000 duplicate key error collection: ${db}.${name} index: _id_ dup key: { _id: ${JSON.stringify(d['_id'])} }` });
       if (ordered) break;
     }
+    this.inserted.set(ns, (this.inserted.get(ns) ?? 0) + n);
     return writeErrors.length ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
   }
 

@@ -21,7 +21,9 @@
  *   TTL indexes are recorded, not enforced (documents never expire here).
  * - faults for tests: down()/up() stop listening and cut every connection, then listen again on the
  *   same port; cutNextInsert() stores (part of) the next insert and drops the connection before the
- *   reply, so the client retries a batch the server already holds (duplicate keys).
+ *   reply, so the client retries a batch the server already holds (duplicate keys); store.refuse
+ *   makes matching documents fail validation (121).
+ * - benches: discardDocuments acknowledges and counts inserts without decoding or keeping them.
  */
 import * as net from 'node:net';
 import { BSON } from 'bson';
@@ -34,6 +36,8 @@ const OP_MSG = 2013;
 const CHECKSUM_PRESENT = 1;
 const MORE_TO_COME = 2;
 const DESERIALIZE = { useBigInt64: true, promoteBuffers: false } as const;
+/** Benches: an insert's documents stay raw BSON (counted, never decoded). */
+const DESERIALIZE_RAW = { ...DESERIALIZE, fieldsAsRaw: { documents: true } } as const;
 
 export interface CommandSeen {
   op: 'OP_MSG' | 'OP_QUERY';
@@ -51,6 +55,8 @@ export interface MongoPeerOptions {
   port?: number;
   /** Keep a log of every command (tests); off for benches. */
   recordCommands?: boolean;
+  /** Benches: acknowledge and count inserted documents without keeping them. */
+  discardDocuments?: boolean;
 }
 
 export class MongoPeer {
@@ -64,6 +70,7 @@ export class MongoPeer {
 
   static async start(opts: MongoPeerOptions = {}): Promise<MongoPeer> {
     const peer = new MongoPeer(opts.port ?? 0, { recordCommands: true, ...opts });
+    peer.store.discard = !!opts.discardDocuments;
     await peer.up();
     return peer;
   }
@@ -96,6 +103,11 @@ export class MongoPeer {
   /** The next insert stores its first `keep` documents (all by default), then the connection drops unanswered. */
   cutNextInsert(keep = Infinity): void { this.cut = { keep }; }
 
+  /** Documents inserted into one collection so far (stored or, for benches, only counted). */
+  inserted(db: string, collection: string): number {
+    return this.store.inserted.get(`${db}.${collection}`) ?? 0;
+  }
+
   /** Stored documents of one collection, in insertion order. */
   documents(db: string, collection: string): Doc[] {
     return this.store.collection(db, collection)?.docs ?? [];
@@ -105,21 +117,21 @@ export class MongoPeer {
     this.sockets.add(socket);
     socket.setNoDelay(true);
     const connectionId = ++this.connectionIds;
+    // Reads are kept as a list and joined once a whole message is there (no copy per read).
     let chunks: Buffer[] = [];
     let buffered = 0;
     socket.on('data', (data: Buffer) => {
       chunks.push(data);
       buffered += data.length;
       while (buffered >= 4) {
-        const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
-        chunks = [head];
-        const length = head.readInt32LE(0);
+        if (chunks[0]!.length < 4) chunks = [Buffer.concat(chunks, buffered)];
+        const length = chunks[0]!.readInt32LE(0);
         if (length < 16 || length > 64 << 20) { socket.destroy(); return; }
         if (buffered < length) break;
-        const message = head.subarray(0, length);
-        chunks = length < buffered ? [head.subarray(length)] : [];
+        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
+        chunks = length < buffered ? [all.subarray(length)] : [];
         buffered -= length;
-        if (!this.handle(socket, message, connectionId)) return;
+        if (!this.handle(socket, all.subarray(0, length), connectionId)) return;
       }
     });
     socket.on('error', () => {});
@@ -131,7 +143,7 @@ export class MongoPeer {
     const requestId = message.readInt32LE(4);
     const opCode = message.readInt32LE(12);
     let req: Request;
-    if (opCode === OP_MSG) req = parseOpMsg(message, requestId);
+    if (opCode === OP_MSG) req = parseOpMsg(message, requestId, this.store.discard);
     else if (opCode === OP_QUERY) req = parseOpQuery(message, requestId);
     else { socket.destroy(); return false; } // OP_COMPRESSED and the removed legacy opcodes: never negotiated
     const name = Object.keys(req.body)[0] ?? '';
@@ -204,7 +216,7 @@ function readCString(buf: Buffer, at: number): [string, number] {
   return [buf.toString('utf8', at, end), end + 1];
 }
 
-function parseOpMsg(message: Buffer, requestId: number): Request {
+function parseOpMsg(message: Buffer, requestId: number, rawDocuments: boolean): Request {
   const flags = message.readUInt32LE(16);
   const end = message.length - (flags & CHECKSUM_PRESENT ? 4 : 0);
   let body: Doc = {};
@@ -216,7 +228,7 @@ function parseOpMsg(message: Buffer, requestId: number): Request {
     const kind = message[at++];
     if (kind === 0) {
       const len = message.readInt32LE(at);
-      body = BSON.deserialize(message.subarray(at, at + len), DESERIALIZE) as Doc;
+      body = BSON.deserialize(message.subarray(at, at + len), rawDocuments ? DESERIALIZE_RAW : DESERIALIZE) as Doc;
       at += len;
     } else if (kind === 1) {
       const size = message.readInt32LE(at);
