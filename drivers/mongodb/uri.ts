@@ -69,3 +69,13 @@ export function checkUri(uri: string): void {
     throw new OptionError(`invalid value "${redactUri(uri)}" for log opt mongodb-uri: ${redactText((e as Error).message, uri)} (${hint})`);
   }
 }
+
+/**
+ * Log options as `inspect` may show them: the URI's credentials replaced. For the agent, which
+ * stores options as typed (`mongodb-uri`, or `mongodb:mongodb-uri` with several drivers).
+ */
+export function redactLogOptions(config: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = { ...config };
+  for (const key of Object.keys(out)) if (key === 'mongodb-uri' || key.endsWith(':mongodb-uri')) out[key] = redactUri(out[key]!);
+  return out;
+}

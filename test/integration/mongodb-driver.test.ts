@@ -12,7 +12,7 @@ import { classifyInsertReply } from '../../drivers/mongodb/classify';
 import { LogDocument } from '../../drivers/mongodb/document';
 import { parseMongoOptions, parseTtl } from '../../drivers/mongodb/options';
 import { openMongoReader } from '../../drivers/mongodb/reader';
-import { redactText, redactUri } from '../../drivers/mongodb/uri';
+import { redactLogOptions, redactText, redactUri } from '../../drivers/mongodb/uri';
 import { MongoPeer } from '../helpers/peers/mongodb';
 
 /** The mongodb driver with the official client over TCP against the wire-protocol peer. */
@@ -74,6 +74,8 @@ describe('mongodb options', () => {
     assert.equal(redactUri('mongodb://h:27017'), 'mongodb://h:27017');
     const uri = 'mongodb://app:s%40cret@h1:1';
     assert.equal(redactText(`failed for ${uri}; password s@cret or s%40cret`, uri), 'failed for mongodb://<credentials>@h1:1; password <credentials> or <credentials>');
+    assert.deepEqual(redactLogOptions({ 'mongodb-uri': uri, 'mongodb:mongodb-uri': uri, tag: 'x' }),
+      { 'mongodb-uri': 'mongodb://<credentials>@h1:1', 'mongodb:mongodb-uri': 'mongodb://<credentials>@h1:1', tag: 'x' });
   });
 });
 
