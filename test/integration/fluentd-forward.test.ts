@@ -28,11 +28,14 @@ const lines = (prefix: string, n: number): LogMessage[] => Array.from({ length: 
 describe('fluentd driver over TCP', () => {
   let peer: FluentdPeer;
   const drivers: LogDriver[] = [];
+  const peers: FluentdPeer[] = [];
   before(async () => { peer = await FluentdPeer.start(); });
   after(async () => {
     await Promise.all(drivers.map((d) => d.close()));
-    await peer.close();
+    await Promise.all([peer, ...peers].map((p) => p.close()));
   });
+  /** A peer of one test's own, closed after the suite even when the test fails. */
+  const ownPeer = async () => { const p = await FluentdPeer.start(); peers.push(p); return p; };
 
   async function driver(opts: Record<string, string> = {}, to: FluentdPeer = peer): Promise<LogDriver> {
     const d = await fluentd.create(fluentd.parseOptions({ 'fluentd-address': to.address, ...opts }), CTX);
@@ -126,7 +129,7 @@ describe('fluentd driver over TCP', () => {
   }
 
   test('a server that is down: send() answers retry at once with fluentd-retry-wait backing off 1.5x, then delivers when it is back, without resending what the failed connection held', async () => {
-    const p = await FluentdPeer.start();
+    const p = await ownPeer();
     await p.down();
     const d = await driver({ 'fluentd-retry-wait': '200ms' }, p);
     const batch = lines('bounce', 20);
@@ -140,11 +143,24 @@ describe('fluentd driver over TCP', () => {
     assert.deepEqual(await d.send(lines('after', 1), signal()), { status: 'ok' });
     await until('the lines', () => eventsOf('after', p).length === 1);
     assert.deepEqual(eventsOf('bounce', p).map((e) => e.record['log']), batch.map((m) => m.line.toString()), 'each line once, in order');
-    await p.close();
+  });
+
+  test('close() hangs up after what was written: a slow server still gets every line (its late acks do not reset the connection)', async () => {
+    const p = await ownPeer();
+    const d = await driver({}, p);
+    assert.equal((await d.send(lines('warm', 1), signal())).status, 'ok');
+    await until('the first line', () => p.events.length === 1);
+    p.pause();
+    const batches = Array.from({ length: 20 }, (_, i) => lines(`slow${i}`, 100));
+    for (const b of batches) assert.equal((await d.send(b, signal())).status, 'ok', 'written to the kernel');
+    await d.close();
+    p.resume();
+    await until('all 2001 lines', () => p.events.length === 2001);
+    assert.deepEqual(p.errors, []);
   });
 
   test('fluentd-max-retries: after that many retries the batch is given up (fail, counted by the outlet)', async () => {
-    const p = await FluentdPeer.start();
+    const p = await ownPeer();
     await p.down();
     const d = await driver({ 'fluentd-max-retries': '1', 'fluentd-retry-wait': '10ms' }, p);
     const batch = lines('giveup', 1);
@@ -188,7 +204,7 @@ describe('fluentd driver over TCP', () => {
 
   test('probe() connects to a live server and names the address of a dead one', async () => {
     await fluentd.probe!(fluentd.parseOptions({ 'fluentd-address': peer.address }), CTX, 1000);
-    const p = await FluentdPeer.start();
+    const p = await ownPeer();
     const address = p.address;
     await p.close();
     await assert.rejects(fluentd.probe!(fluentd.parseOptions({ 'fluentd-address': address }), CTX, 1000), new RegExp(`fluentd at tcp://${address}: connect ECONNREFUSED`));

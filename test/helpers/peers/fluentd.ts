@@ -81,6 +81,7 @@ export class FluentdPeer {
   private server: net.Server | tls.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private port = 0;
+  private paused = false;
 
   private constructor(private readonly o: FluentdPeerOptions) {}
 
@@ -110,6 +111,17 @@ export class FluentdPeer {
     });
     if (!this.o.path) this.port = (server.address() as net.AddressInfo).port;
     this.server = server;
+  }
+
+  /** A slow server: stops reading its connections (the kernel buffers what clients send) until resume(). */
+  pause(): void {
+    this.paused = true;
+    for (const s of this.sockets) s.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    for (const s of this.sockets) s.resume();
   }
 
   /** Stops listening and drops every connection. */
@@ -153,6 +165,7 @@ export class FluentdPeer {
         socket.destroy();
       }
     });
+    if (this.paused) socket.pause();
   }
 
   /** Checks a PING and answers PONG; true when the client is in. */
