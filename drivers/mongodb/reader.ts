@@ -84,6 +84,7 @@ export class MongoLogReader implements LogReader {
       }
     } catch (e) {
       if (signal.aborted) return;
+      if (e instanceof NotFound) throw e;
       throw new Error(`mongodb: reading ${this.database}.${this.collection} at ${redactUri(this.uri)}: ${redactText((e as Error).message, this.uri)}`);
     } finally {
       signal.removeEventListener('abort', stop);
@@ -108,7 +109,7 @@ export class MongoLogReader implements LogReader {
   }
 }
 
-/** Errors worth their own text (not wrapped as "cannot read"). */
+/** The workload is not in the collection: said as Docker says it, not as a read failure. */
 class NotFound extends Error {}
 
 /** One workload's _ids all start with its short id and '-' ('.' sorts just after). */
@@ -127,8 +128,8 @@ async function allMarks(coll: Collection<Stored>): Promise<Marks> {
 
 /** _ids up to (or after) each workload's mark; `others` adds workloads not seen yet. */
 function marksFilter(marks: Marks, op: '$lte' | '$gt', others: boolean): Filter<Stored> {
-  const per = [...marks].map(([c, id]) => ({ container_id: c, _id: { ...idRange(c), [op]: id } }));
-  if (others) per.push({ container_id: { $nin: [...marks.keys()] } } as never);
+  const per: Filter<Stored>[] = [...marks].map(([c, id]) => ({ container_id: c, _id: { ...idRange(c), [op]: id } }));
+  if (others) per.push({ container_id: { $nin: [...marks.keys()] } });
   return per.length === 1 ? per[0]! : per.length ? { $or: per } : { _id: { $exists: false } };
 }
 
