@@ -18,6 +18,8 @@ export interface AgentOptions {
   cgroupParent: string;
   /** Where /metrics listens; null for nowhere. */
   metricsAddr: { host: string; port: number } | null;
+  /** On stop, leave workloads running for the next agent to adopt (dockerd's live-restore). */
+  liveRestore?: boolean;
 }
 
 /** Prints at most `perSecond` lines a second and counts the rest, so a failing driver can't flood the log. */
@@ -86,8 +88,13 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
-    log('stopping: stopping workloads');
-    await manager.stopAll(10);
+    if (o.liveRestore) {
+      log('stopping: leaving workloads running (live restore)');
+      await manager.detachAll();
+    } else {
+      log('stopping: stopping workloads');
+      await manager.stopAll(10);
+    }
     sampler.stop();
     metrics?.closeAllConnections();
     await new Promise((r) => (metrics ? metrics.close(r) : r(undefined)));

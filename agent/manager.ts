@@ -210,6 +210,15 @@ export class WorkloadManager {
     return planOutlets(w.spec.logConfigs).some((p) => p.def === jsonFile) ? path.join(this.deps.store.dirOf(w.spec.id), `${w.spec.id}-json.log`) : '';
   }
 
+  /**
+   * Live restore: stop reading every held workload and flush what was read; they run on, and
+   * their output waits in the pipes for the next agent. Workloads without a holder are stopped.
+   */
+  async detachAll(drainMs = 5000): Promise<void> {
+    await Promise.all(this.list().map((w) => w.detach(drainMs).catch(() => {})));
+    await Promise.all([...this.retired].map((w) => w.drainLogs(drainMs)));
+  }
+
   /** The agent's shutdown: stops every workload, then gives log servers drainMs to take what is queued. */
   async stopAll(timeoutSec: number, drainMs = 5000): Promise<void> {
     await Promise.all(this.list().map((w) => w.stop(timeoutSec, false).catch(() => {})));

@@ -6,15 +6,18 @@ export function registerAgent(program: Command, ctx: () => CliContext): void {
   program.command('agent').description('run the corral agent in the foreground')
     .option('--cgroup-parent <name>', 'parent cgroup for the workloads\' cgroups (env CORRAL_CGROUP_PARENT)', process.env['CORRAL_CGROUP_PARENT'] || 'corral')
     .option('--metrics-addr <host:port>', 'where Prometheus scrapes /metrics, or off (env CORRAL_METRICS_ADDR)', process.env['CORRAL_METRICS_ADDR'] ?? '127.0.0.1:9323')
-    .action(async (o: { cgroupParent: string; metricsAddr: string }) => {
+    .option('--live-restore', 'leave workloads running when the agent stops; the next agent adopts them (env CORRAL_LIVE_RESTORE=1)', process.env['CORRAL_LIVE_RESTORE'] === '1')
+    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean }) => {
       const metricsAddr = parseMetricsAddr(o.metricsAddr);
       // Loaded here so that every other command starts without the agent's code.
       const { runAgent } = require('../daemon') as typeof import('../daemon');
-      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent, metricsAddr });
+      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent, metricsAddr, liveRestore: o.liveRestore });
       await new Promise<void>((resolve) => {
         const shutdown = () => void agent.stop().then(resolve);
         process.once('SIGTERM', shutdown);
         process.once('SIGINT', shutdown);
       });
+      // Whatever a driver's client library still holds open must not keep a stopped agent alive.
+      process.exit(0);
     });
 }

@@ -103,6 +103,7 @@ export function adoptHeld(dir: string, pid: number, holder: { pid: number; start
       for (const s of STREAMS) wakeReader(fifoOf(dir, s));
       resolve(recordedExit(dir));
     }, 250);
+    timer.unref(); // an agent leaving for good (live restore) must not wait on it
   });
   return held(pid, holder, readers, exited);
 }

@@ -211,6 +211,24 @@ export class Workload {
     this.deps.event(this, 'stop');
   }
 
+  /**
+   * Live restore at the agent's shutdown: stops reading the output and flushes what was read;
+   * the workload runs on under its holder. One without a holder can't outlive us: it is stopped.
+   */
+  async detach(drainMs: number): Promise<void> {
+    const proc = this.proc;
+    if (!proc || !this.running || !proc.holder) { await this.stop(10, false); return; }
+    this.clearRestart();
+    proc.stdout.destroy();
+    proc.stderr.destroy();
+    const outlets = [...this.outlets, ...this.taps];
+    let timer: NodeJS.Timeout | undefined;
+    const closing = Promise.all(outlets.map((o) => o.close(drainMs)));
+    await Promise.race([closing, new Promise((r) => { timer = setTimeout(r, drainMs + 1000); })]);
+    clearTimeout(timer);
+    this.oom?.close();
+  }
+
   /** Sends a signal to the workload's main process (Docker's kill). */
   kill(signal: NodeJS.Signals | number): void {
     if (!this.proc || !this.running) throw new Error(`Container ${this.spec.id} is not running`);

@@ -59,4 +59,24 @@ describe('live restore: the agent is killed, the workloads are not', { skip }, (
       await agent.stop();
     }
   });
+
+  it('--live-restore: a stopped agent leaves its workloads running, and the next one takes over', async () => {
+    const agent = new TestAgent(undefined, 'off', ['--live-restore']);
+    await agent.start();
+    try {
+      const gate = `${agent.root}/go`;
+      await agent.run(['run', '-d', '--name', 'steady', '--', 'sh', '-c', `echo one; while [ ! -e ${gate} ]; do sleep 0.05; done; echo two; exit 4`]);
+      await eventually('first line logged', async () => (await agent.run(['logs', 'steady'])).stdout === 'one\n');
+      const pid = (await inspect(agent, 'steady')).State.Pid;
+      await agent.stopAgent('SIGTERM');
+      assert.ok(fs.existsSync(`/proc/${pid}`), 'still running after the agent stopped');
+      await agent.start();
+      assert.equal((await inspect(agent, 'steady')).State.Pid, pid);
+      fs.writeFileSync(gate, '');
+      assert.equal((await agent.run(['wait', 'steady'])).stdout.trim(), '4');
+      assert.equal((await agent.run(['logs', 'steady'])).stdout, 'one\ntwo\n');
+    } finally {
+      await agent.stop();
+    }
+  });
 });

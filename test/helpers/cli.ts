@@ -46,7 +46,7 @@ export class TestAgent {
   private proc: ChildProcess | undefined;
 
   /** metricsAddr: where the agent serves /metrics ('off' unless a test scrapes it, so agents don't clash). */
-  constructor(root?: string, readonly metricsAddr = 'off') {
+  constructor(root?: string, readonly metricsAddr = 'off', readonly agentArgs: string[] = []) {
     this.root = root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'corral-test-'));
   }
 
@@ -54,7 +54,7 @@ export class TestAgent {
 
   async start(): Promise<void> {
     const log = fs.openSync(path.join(this.root, 'agent.log'), 'a');
-    this.proc = spawn(process.execPath, [BIN, '--data-root', this.root, 'agent', '--cgroup-parent', this.cgroupParent, '--metrics-addr', this.metricsAddr], { stdio: ['ignore', log, log] });
+    this.proc = spawn(process.execPath, [BIN, '--data-root', this.root, 'agent', '--cgroup-parent', this.cgroupParent, '--metrics-addr', this.metricsAddr, ...this.agentArgs], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     for (let i = 0; i < 500; i++) {
       const r = await corral(this.root, ['ps']).catch(() => undefined);
