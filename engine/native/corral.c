@@ -2,7 +2,7 @@
  * corral's optional native helpers (N-API, plain C). Everything here has a pure-TypeScript
  * twin that is used when this addon is not built; both must produce the same bytes.
  *
- *   setPipeSize(fd, bytes)        F_SETPIPE_SZ, capped at /proc/sys/fs/pipe-max-size
+ *   setPipeSize(fd, bytes)        F_SETPIPE_SZ (beyond /proc/sys/fs/pipe-max-size only for root)
  *   createPipe(bytes)             pipe2(O_CLOEXEC) + setPipeSize: [readFd, writeFd]
  *   escape(src, a, b, out, pos)   Docker's json-file escaping of src[a,b) into out at pos
  *   encodeLines(src, a, b, out, pos, prefix, suffix, ends, at)
@@ -158,17 +158,22 @@ static int get_int(napi_env env, napi_value v, int64_t *out) {
   return napi_get_value_int64(env, v, out) == napi_ok;
 }
 
-/* F_SETPIPE_SZ to min(want, pipe-max-size): the pipe's new size, or -errno (EBADF: not a pipe). */
+/*
+ * F_SETPIPE_SZ to want: the pipe's new size, or -errno (EBADF: not a pipe). Root (CAP_SYS_RESOURCE)
+ * may exceed /proc/sys/fs/pipe-max-size; anyone else gets at most that.
+ */
 static int set_pipe_size(int fd, int64_t want) {
-  /* An unprivileged process may not exceed pipe-max-size: ask for at most that. */
-  FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
-  if (f) {
-    long long max = 0;
-    if (fscanf(f, "%lld", &max) == 1 && max > 0 && want > max) want = max;
-    fclose(f);
-  }
   if (want > INT32_MAX) want = INT32_MAX;
-  if (fcntl(fd, F_SETPIPE_SZ, (int)want) < 0) return -errno;
+  if (fcntl(fd, F_SETPIPE_SZ, (int)want) < 0) {
+    if (errno != EPERM) return -errno;
+    FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
+    long long max = 0;
+    if (f) {
+      if (fscanf(f, "%lld", &max) != 1) max = 0;
+      fclose(f);
+    }
+    if (max <= 0 || max >= want || fcntl(fd, F_SETPIPE_SZ, (int)max) < 0) return -EPERM;
+  }
   int now = fcntl(fd, F_GETPIPE_SZ);
   return now < 0 ? -errno : now;
 }

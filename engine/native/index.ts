@@ -6,7 +6,7 @@ import * as path from 'node:path';
  * (no compiler on the machine) or disabled with CORRAL_NO_NATIVE=1; both give the same bytes.
  */
 export interface NativeBinding {
-  /** F_SETPIPE_SZ, capped at /proc/sys/fs/pipe-max-size: the new size, or -errno. */
+  /** F_SETPIPE_SZ (beyond /proc/sys/fs/pipe-max-size only for root): the new size, or -errno. */
   setPipeSize(fd: number, bytes: number): number;
   /** Docker's json-file escaping of src[start, end) into out at pos: the new position, or -1 if out may be too small. */
   escape(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number): number;
