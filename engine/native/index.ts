@@ -54,7 +54,7 @@ export function nativeUnavailableReason(): string | undefined {
 }
 
 /**
- * Asks the kernel for a pipe buffer of `bytes` (capped at /proc/sys/fs/pipe-max-size), so a
+ * Asks the kernel for a pipe buffer of `bytes` (beyond /proc/sys/fs/pipe-max-size only when privileged), so a
  * fast writer blocks less and each read finds more. False when the addon is missing or the
  * kernel refused (then the pipe keeps its size; nothing else changes).
  */
