@@ -1,7 +1,9 @@
 import type { Document } from 'mongodb';
 import { SendResult } from '../../engine/logs/driver';
 import { mongo } from './load';
-import { redactText } from './uri';
+
+/** Makes the Error a send reports: says where, never shows a password. */
+export type Describe = (text: string) => Error;
 
 /** MongoDB's duplicate-key code: a retried batch meeting the documents its first try stored. */
 export const DUPLICATE_KEY = 11000;
@@ -11,10 +13,9 @@ export const DUPLICATE_KEY = 11000;
  * command-level refusal (auth, not primary) may pass later: 'retry'. Documents the client cannot
  * even encode will never pass: 'fail'.
  */
-export function classifyInsertError(e: unknown, uri: string): SendResult {
+export function classifyInsertError(e: unknown, describe: Describe): SendResult {
   const m = mongo();
-  const message = e instanceof Error ? e.message : String(e);
-  const error = new Error(`mongodb: ${redactText(message, uri)}`);
+  const error = describe(e instanceof Error ? e.message : String(e));
   if (e instanceof m.MongoInvalidArgumentError || e instanceof m.BSON.BSONError) return { status: 'fail', error };
   return { status: 'retry', error };
 }
@@ -23,8 +24,8 @@ export function classifyInsertError(e: unknown, uri: string): SendResult {
  * What an acknowledged insert reply means: duplicates only (a retried batch) is delivered;
  * documents refused for another reason fail; a write concern not met is retried.
  */
-export function classifyInsertReply(reply: Document, uri: string, docs: number): SendResult {
-  const error = (text: string) => new Error(`mongodb: ${redactText(text, uri)}`);
+export function classifyInsertReply(reply: Document, describe: Describe, docs: number): SendResult {
+  const error = describe;
   const wce = reply['writeConcernError'] as { errmsg?: string; code?: number } | undefined;
   if (wce) return { status: 'retry', error: error(`write concern: ${wce.errmsg ?? `code ${wce.code}`}`) };
   const refused = (reply['writeErrors'] ?? []) as { code?: number; errmsg?: string }[];

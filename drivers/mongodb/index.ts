@@ -27,7 +27,7 @@ export class MongoDriver implements LogDriver {
   async send(batch: readonly LogMessage[], signal: AbortSignal): Promise<SendResult> {
     if (this.pending?.batch !== batch) this.pending = { batch, docs: this.builder.build(batch) };
     const docs = this.pending.docs;
-    if (signal.aborted) return { status: 'retry', error: new Error('mongodb: send aborted') };
+    if (signal.aborted) return { status: 'retry', error: new Error('send aborted') };
     const result = await untilAborted(this.writer.insert(docs), signal);
     if (result.status !== 'retry') this.pending = undefined;
     return result;
@@ -41,7 +41,7 @@ export class MongoDriver implements LogDriver {
 /** The insert's result, or a 'retry' as soon as the signal aborts (the insert may finish on its own). */
 function untilAborted(op: Promise<SendResult>, signal: AbortSignal): Promise<SendResult> {
   return new Promise((resolve) => {
-    const onAbort = () => resolve({ status: 'retry', error: new Error('mongodb: send aborted') });
+    const onAbort = () => resolve({ status: 'retry', error: new Error('send aborted') });
     signal.addEventListener('abort', onAbort, { once: true });
     op.then(resolve, (e: Error) => resolve({ status: 'retry', error: e })).finally(() => signal.removeEventListener('abort', onAbort));
   });
@@ -69,7 +69,7 @@ async function probe(o: MongoOptions, ctx: DriverContext, timeoutMs: number): Pr
   try {
     await client.db(expandFor('mongodb-database', o.database, ctx)).command({ ping: 1 });
   } catch (e) {
-    throw new Error(`mongodb: cannot reach ${redactUri(o.uri)}: ${redactText((e as Error).message, o.uri)}`);
+    throw new Error(`cannot reach ${redactUri(o.uri)}: ${redactText((e as Error).message, o.uri)}`);
   } finally {
     await Promise.race([client.close().catch(() => {}), new Promise((r) => setTimeout(r, CLOSE_MS).unref())]);
   }

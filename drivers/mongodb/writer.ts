@@ -1,10 +1,10 @@
 import type { Db, Document, MongoClient } from 'mongodb';
 import { SendResult } from '../../engine/logs/driver';
 import { commandChunks } from './chunks';
-import { classifyInsertError, classifyInsertReply } from './classify';
+import { Describe, classifyInsertError, classifyInsertReply } from './classify';
 import { LogDocument } from './document';
 import { mongo } from './load';
-import { clientOptions } from './uri';
+import { clientOptions, redactText, redactUri } from './uri';
 
 export interface Destination {
   uri: string;
@@ -25,11 +25,16 @@ export class MongoWriter {
   private connecting: Promise<void> | undefined;
   private ready = false;
   private closed = false;
+  /** Errors say which server and collection (the agent adds the driver's name and the workload's). */
+  private readonly describe: Describe;
 
-  constructor(private readonly d: Destination, private readonly attrsBytes: number) {}
+  constructor(private readonly d: Destination, private readonly attrsBytes: number) {
+    const where = `${redactUri(d.uri)} ${d.database}.${d.collection}`;
+    this.describe = (text) => new Error(`MongoDB at ${where}: ${redactText(text, d.uri)}`);
+  }
 
   async insert(docs: readonly LogDocument[]): Promise<SendResult> {
-    if (this.closed) return { status: 'retry', error: new Error('mongodb: driver closed') };
+    if (this.closed) return { status: 'retry', error: this.describe('driver closed') };
     let client: MongoClient;
     let db: Db;
     try {
@@ -37,16 +42,16 @@ export class MongoWriter {
       db = client.db(this.d.database);
       if (!this.ready) await this.setUp(db);
     } catch (e) {
-      return classifyInsertError(e, this.d.uri);
+      return classifyInsertError(e, this.describe);
     }
     let failure: SendResult | undefined;
     for (const chunk of commandChunks(docs, this.attrsBytes)) {
       let r: SendResult;
       try {
-        r = classifyInsertReply(await db.command(this.insertCommand(client, chunk)), this.d.uri, chunk.length);
+        r = classifyInsertReply(await db.command(this.insertCommand(client, chunk)), this.describe, chunk.length);
       } catch (e) {
         if (e instanceof mongo().MongoTopologyClosedError) this.discardClient();
-        r = classifyInsertError(e, this.d.uri);
+        r = classifyInsertError(e, this.describe);
       }
       if (r.status === 'retry') return r; // the whole batch again: what was stored comes back as duplicates
       if (r.status === 'fail') failure ??= r;

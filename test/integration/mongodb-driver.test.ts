@@ -192,15 +192,15 @@ describe('mongodb driver against the wire-protocol peer', () => {
   });
 
   test('insert replies: duplicates only are delivered, other refusals fail, a write concern not met is retried', () => {
-    const uri = 'mongodb://u:hunter2@h';
+    const uri = (text: string) => new Error(`at h: ${text}`);
     assert.deepEqual(classifyInsertReply({ n: 3, ok: 1 }, uri, 3), { status: 'ok' });
     assert.deepEqual(classifyInsertReply({ n: 1, ok: 1, writeErrors: [{ index: 0, code: 11000 }, { index: 2, code: 11000 }] }, uri, 3), { status: 'ok' });
     const fail = classifyInsertReply({ n: 1, ok: 1, writeErrors: [{ index: 0, code: 11000 }, { index: 1, code: 121, errmsg: 'Document failed validation' }] }, uri, 3);
     assert.equal(fail.status, 'fail');
-    assert.equal((fail as { error: Error }).error.message, 'mongodb: 1 of 3 documents refused: Document failed validation');
+    assert.equal((fail as { error: Error }).error.message, 'at h: 1 of 3 documents refused: Document failed validation');
     const wce = classifyInsertReply({ n: 3, ok: 1, writeConcernError: { code: 64, errmsg: 'waiting for replication timed out' } }, uri, 3);
     assert.equal(wce.status, 'retry');
-    assert.equal((wce as { error: Error }).error.message, 'mongodb: write concern: waiting for replication timed out');
+    assert.equal((wce as { error: Error }).error.message, 'at h: write concern: waiting for replication timed out');
   });
 
   test('documents the server refuses (other than duplicates) fail the batch; the rest are stored', async () => {
@@ -209,7 +209,7 @@ describe('mongodb driver against the wire-protocol peer', () => {
     try {
       const r = await d.send(lines(3, 'bad'), never);
       assert.equal(r.status, 'fail');
-      assert.match((r as { error: Error }).error.message, /^mongodb: 1 of 3 documents refused: Document failed validation$/);
+      assert.match((r as { error: Error }).error.message, /^MongoDB at mongodb:\/\/127\.0\.0\.1:\d+ refuse\.logs: 1 of 3 documents refused: Document failed validation$/);
     } finally {
       peer.store.refuse = undefined;
     }
@@ -225,7 +225,7 @@ describe('mongodb driver against the wire-protocol peer', () => {
     try {
       const r = await d.send(lines(2, 'lost'), never);
       assert.equal(r.status, 'retry');
-      assert.match((r as { error: Error }).error.message, /^mongodb: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+      assert.match((r as { error: Error }).error.message, /^MongoDB at mongodb:\/\/<credentials>@127\.0\.0\.1:\d+ corral\.logs: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
       const abort = new AbortController();
       const pending = d.send(lines(2, 'aborted'), abort.signal);
       abort.abort();
@@ -251,7 +251,7 @@ describe('mongodb driver against the wire-protocol peer', () => {
     const down = await MongoPeer.start();
     await down.down();
     await assert.rejects(mongodb.probe!(parseMongoOptions({ 'mongodb-uri': `mongodb://app:hunter2@127.0.0.1:${down.port}/?appName=x` }), ctx(), 300),
-      (e: Error) => /^mongodb: cannot reach mongodb:\/\/<credentials>@127\.0\.0\.1:\d+\/\?appName=x: /.test(e.message) && !e.message.includes('hunter2'));
+      (e: Error) => /^cannot reach mongodb:\/\/<credentials>@127\.0\.0\.1:\d+\/\?appName=x: /.test(e.message) && !e.message.includes('hunter2'));
   });
 
   test('create() never connects: a driver that sends nothing opens no connection', async () => {
