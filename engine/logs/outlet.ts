@@ -158,11 +158,16 @@ export class Outlet {
     }
   }
 
-  /** Takes up to maxEvents messages / maxBytes line bytes; whole queued arrays are passed on without copying. */
+  /**
+   * Takes up to maxEvents messages / maxBytes line bytes. A lone queued array that fits is passed
+   * on without copying; several are merged, so a driver gets full batches when lines pile up.
+   */
   private take(maxEvents: number, maxBytes: number): readonly LogMessage[] {
     const first = this.queue[0];
     if (!first) return [];
-    if (this.head === 0 && first.length <= maxEvents && this.queueBytes[0]! <= maxBytes) {
+    const next = this.queue[1];
+    const nextFits = next !== undefined && first.length + next.length <= maxEvents && this.queueBytes[0]! + this.queueBytes[1]! <= maxBytes;
+    if (this.head === 0 && first.length <= maxEvents && this.queueBytes[0]! <= maxBytes && !nextFits) {
       this.queue.shift();
       this.takenBytes = this.queueBytes.shift()!;
       return first;
