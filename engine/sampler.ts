@@ -9,6 +9,8 @@ export interface SampleSource {
   /** A fresh object each call: the sampler completes it into the WorkloadSample. */
   describe(): Omit<WorkloadSample, 'stats' | 'cgroupPath'>;
   readonly cgroupHandle: CgroupHandle | undefined;
+  /** The cgroup path of the last run ('' if it never ran in one): an ended run keeps its `id`. */
+  readonly lastCgroupPath: string;
 }
 
 /** USER_HZ on Linux: /proc/stat counts in these ticks. */
@@ -64,7 +66,7 @@ export class IntervalSampler implements Sampler {
       const cg = src.cgroupHandle;
       // Completed in place rather than spread into a copy: one object fewer per workload per pass.
       const w = src.describe() as WorkloadSample;
-      w.cgroupPath = cg?.path ?? '';
+      w.cgroupPath = cg?.path ?? src.lastCgroupPath;
       w.stats = cg ? cg.statsSync(errors) : null;
       workloads.push(w);
     }

@@ -19,7 +19,7 @@ export interface DriverSample {
 export interface WorkloadSample {
   id: string;
   name: string;
-  /** The cgroup path inside its hierarchy ("/corral/<id>"): cAdvisor's `id` label. '' without a cgroup. */
+  /** The cgroup path inside its hierarchy ("/corral/<id>"): cAdvisor's `id` label; the last run's when not running. '' if it never had one. */
   cgroupPath: string;
   labels: Readonly<Record<string, string>>;
   state: Status;

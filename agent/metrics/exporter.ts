@@ -204,6 +204,8 @@ export class MetricsExporter {
   /** What this scrape reads: set by render() before the registry collects. */
   private snap: Snapshot | undefined;
   private running: WorkloadRows[] = [];
+  /** Running workloads, and ended ones the kernel OOM-killed in: their OOM count must outlive the run. */
+  private oomCounted: WorkloadRows[] = [];
   private all: WorkloadRows[] = [];
   private perDriver = new Map<string, { errors: number; retries: number }>();
 
@@ -227,13 +229,14 @@ export class MetricsExporter {
     this.snap = snap;
     const workloads = snap?.workloads ?? [];
     const keys = new Set<string>();
-    for (const w of workloads) if (w.stats !== null) for (const k in w.labels) keys.add(this.labelName(k));
+    for (const w of workloads) if (countsOom(w)) for (const k in w.labels) keys.add(this.labelName(k));
     if (keys.size !== this.keys.length || this.keys.some((k) => !keys.has(k))) {
       this.keys = [...keys].sort();
       this.workloads.clear();
     }
     const scrape = ++this.scrapes;
     this.running = [];
+    this.oomCounted = [];
     this.all = [];
     this.perDriver = new Map();
     for (const w of workloads) {
@@ -244,6 +247,7 @@ export class MetricsExporter {
       rows.trim();
       this.all.push(rows);
       if (w.stats !== null) this.running.push(rows);
+      if (countsOom(w)) this.oomCounted.push(rows);
       for (const d of w.logs.drivers) {
         const t = this.perDriver.get(d.driver) ?? { errors: 0, retries: 0 };
         t.errors += d.errors;
@@ -277,7 +281,9 @@ export class MetricsExporter {
     };
     return [
       ...SAMPLE_FAMILIES.map((f, k): [FamilyDef, Collect] => [f, (out) => {
-        for (const rows of this.running) put(out, rows.container.samples[k]!, f.value(rows.w), f.type === 'counter');
+        // A kill that ends the run is counted after it ended (the 1 Hz sampler may never see it running).
+        const which = f.name === 'container_oom_events_total' ? this.oomCounted : this.running;
+        for (const rows of which) put(out, rows.container.samples[k]!, f.value(rows.w), f.type === 'counter');
       }]),
       ...DEVICE_FAMILIES.map((f, k): [FamilyDef, Collect] => [{ ...f, type: 'counter' }, (out) => {
         for (const rows of this.running) rows.w.stats!.io.devices.forEach((d, i) => put(out, rows.container.device(i, d).fs[k]!, d[f.key], true));
@@ -317,5 +323,8 @@ export class MetricsExporter {
     ];
   }
 }
+
+/** Whether container_oom_events_total has a series for w: while it runs, and after a run with a kill. */
+const countsOom = (w: WorkloadSample) => w.stats !== null || (w.oomKillCount > 0 && w.cgroupPath !== '');
 
 const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : 0);

@@ -47,6 +47,8 @@ export type DropCounts = Record<string, Record<string, number>>;
  */
 export class Workload {
   private proc: WorkloadProcess | undefined;
+  /** The cgroup path of the last run, kept after it ended (its metrics keep their `id`). */
+  lastCgroupPath = '';
   private cgroup: CgroupHandle | undefined;
   private oom: OomWatcher | null = null;
   private router: Router | undefined;
@@ -121,6 +123,7 @@ export class Workload {
   private run(proc: WorkloadProcess, cgroup: CgroupHandle | undefined, outlets: Outlet[]): void {
     this.proc = proc;
     this.cgroup = cgroup;
+    this.lastCgroupPath = cgroup?.path ?? '';
     this.oom = cgroup ? watchOom(cgroup, { onKill: (_total, added) => this.oomKilled(added) }) : null;
     this.outlets = outlets;
     this.router = new Router();

@@ -215,10 +215,11 @@ describe('Prometheus and Alertmanager on corral\'s metrics, rules and dashboards
     assert.equal(hog.annotations.summary, 'hog had a process OOM-killed');
   });
 
-  it('counts the OOM kill of a workload whose main process was killed', { todo: 'the exporter drops container_* series when a workload exits, so the kill that ended it is never scraped' }, async () => {
+  it('counts the OOM kill of a workload whose main process was killed', async () => {
     await eventually('oomdie seen exited', async () => (await query('corral_workload_state{name="oomdie",state="exited"} == 1')).data?.result.length, 450, 200);
     const r = await samples('max_over_time(container_oom_events_total{name="oomdie"}[5m]) > 0', 12);
     assert.equal(r.data?.result.length, 1, 'the kill is in Prometheus');
+    await eventually('WorkloadOOMKilled{name="oomdie"} at the webhook', async () => firing('WorkloadOOMKilled', 'oomdie'), 450, 200);
   });
 
   it('delivers WorkloadCrashLooping for the crash-looping workload and WorkloadExitedUnexpectedly for the one that exited', async () => {
