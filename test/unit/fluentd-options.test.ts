@@ -78,5 +78,7 @@ describe('fluentd records', () => {
     const m = message('stdout', 1_700_000_000_999_999_999n, Buffer.from('x'));
     assert.equal(new RecordBuilder(ctx, {}, false).time(m), 1_700_000_000);
     assert.deepEqual({ ...(new RecordBuilder(ctx, {}, true).time(m) as object) }, { epoch: 1_700_000_000, nano: 999_999_999 });
+    // fluent-logger reads a 0 time as "now" and then drops the callback: the epoch itself goes as an EventTime
+    assert.deepEqual({ ...(new RecordBuilder(ctx, {}, false).time(message('stdout', 5n, Buffer.from('x'))) as object) }, { epoch: 0, nano: 5 });
   });
 });
