@@ -11,6 +11,9 @@ import { ApiServer } from './api/server';
 import { EventLog } from './events';
 import { WorkloadManager } from './manager';
 import { registerRoutes } from './routes';
+import { registerSystemRoutes } from './system';
+import { applySocketGroup, DEFAULT_SOCKET_GROUP } from './api/socketgroup';
+import { redactText, redactValues } from './redact';
 
 export interface AgentOptions {
   dataRoot: string;
@@ -20,6 +23,8 @@ export interface AgentOptions {
   metricsAddr: { host: string; port: number } | null;
   /** On stop, leave workloads running for the next agent to adopt (dockerd's live-restore). */
   liveRestore?: boolean;
+  /** The group that may use the API socket (default corral). */
+  socketGroup?: string;
 }
 
 /** Prints at most `perSecond` lines a second and counts the rest, so a failing driver can't flood the log. */
@@ -46,17 +51,20 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   fs.mkdirSync(o.dataRoot, { recursive: true, mode: 0o711 });
   const pidFile = path.join(o.dataRoot, 'agent.pid');
   const socket = path.join(o.dataRoot, 'corral.sock');
-  const log = rateLimited(50);
+  // The agent's own log never shows a secret, whatever a driver's error message echoes.
+  const logRaw = rateLimited(50);
+  const log = (text: string) => logRaw(redactText(text));
   const clock = new WallClock();
   const store = new WorkloadStore(path.join(o.dataRoot, 'containers'));
   const cgroups = openCgroups({ parent: o.cgroupParent });
   if (cgroups.backend.version === null) log(`no cgroups: workloads run without limits (${cgroups.backend.reason})`);
   const events = new EventLog();
+  const holder = findHolder();
   const manager = new WorkloadManager({
     store, clock, cgroups, warn: log,
-    holder: findHolder(),
+    holder,
     event: (w, action, attrs) => {
-      events.emit(action, w.spec.id, { ...w.spec.labels, ...attrs, name: w.spec.name }, clock.nowNs());
+      events.emit(action, w.spec.id, { ...redactValues(w.spec.labels), ...attrs, name: w.spec.name }, clock.nowNs());
       log(`workload ${action} ${w.spec.name} ${w.spec.id.slice(0, 12)}${attrs ? ' ' + JSON.stringify(attrs) : ''}`);
     },
   });
@@ -75,7 +83,12 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   if (o.metricsAddr) log(`metrics on http://${o.metricsAddr.host}:${o.metricsAddr.port}/metrics`);
   const api = new ApiServer();
   registerRoutes(api, manager, events, sampler);
+  registerSystemRoutes(api, {
+    manager, store, cgroups, dataRoot: o.dataRoot, cgroupParent: o.cgroupParent, holder,
+    metricsAddr: o.metricsAddr ? `${o.metricsAddr.host}:${o.metricsAddr.port}` : 'off',
+  });
   await api.listen(socket);
+  log(applySocketGroup(socket, o.socketGroup ?? DEFAULT_SOCKET_GROUP));
   fs.writeFileSync(pidFile, `${process.pid}\n`);
   log(`corral agent ${process.pid} listening on ${socket}`);
 

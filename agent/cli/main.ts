@@ -7,6 +7,7 @@ import { registerLifecycle } from './lifecycle';
 import { registerRun } from './run';
 import { registerStats } from './stats';
 import { registerTop } from './top';
+import { registerSystem } from './system';
 import { registerUpdate } from './update';
 import { CliContext } from './context';
 import { registerInspect } from './inspect';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerUpdate(program, ctx);
   registerStats(program, ctx);
   registerTop(program, ctx);
+  registerSystem(program, ctx);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }

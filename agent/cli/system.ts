@@ -1,0 +1,77 @@
+import * as readline from 'node:readline/promises';
+import { Command } from 'commander';
+import { humanBytes } from '../stats';
+import type { diskUsage, prune, systemInfo } from '../system';
+import { CliContext } from './context';
+
+type Info = ReturnType<typeof systemInfo>;
+type Df = ReturnType<typeof diskUsage>;
+type Pruned = Awaited<ReturnType<typeof prune>>;
+
+function checkFormat(format: string): void {
+  if (format !== 'table' && format !== 'json') throw new Error(`invalid value "${format}" for --format: expected table or json`);
+}
+
+function printInfo(i: Info): void {
+  const lines = [
+    `Version:           ${i.Version} (Node ${i.Node})`,
+    `Kernel:            ${i.Kernel}`,
+    `Operating System:  ${i.OperatingSystem}`,
+    `Hostname:          ${i.Hostname}`,
+    `CPUs / Memory:     ${i.CPUs} / ${humanBytes(i.MemTotal, true)}`,
+    `Data root:         ${i.DataRoot} (agent pid ${i.AgentPid})`,
+    `Workloads:         ${i.Workloads} (running ${i.WorkloadsRunning}, stopped ${i.WorkloadsStopped})`,
+    `Cgroup version:    ${i.Cgroup.Version ?? 'none'} (${i.Cgroup.Mode}), parent ${i.Cgroup.Parent}`,
+    `Controllers:       ${i.Cgroup.Controllers.map((c) => `${c.Name}${c.Writable ? '' : ' (read-only)'}`).join(' ') || 'none'}`,
+    `Log drivers:       ${i.LogDrivers.join(' ')}`,
+    `Live restore:      ${i.LiveRestore ? 'yes (workload holder built)' : 'no'}`,
+    `Native addon:      ${i.NativeAddon ? 'yes' : 'no'}`,
+    `Metrics:           ${i.MetricsAddr === 'off' ? 'off' : `http://${i.MetricsAddr}/metrics`}`,
+  ];
+  if (i.Unavailable.length) lines.push('Not available here:', ...i.Unavailable.map((u) => `  - ${u}`));
+  console.log(lines.join('\n'));
+}
+
+function printDf(d: Df, verbose: boolean): void {
+  const stopped = d.Workloads.filter((w) => w.State !== 'running' && w.State !== 'restarting');
+  const pct = d.TotalBytes ? ` (${Math.round((d.ReclaimableBytes / d.TotalBytes) * 100)}%)` : '';
+  console.log(['TYPE        TOTAL   ACTIVE  SIZE        RECLAIMABLE',
+    `Workloads   ${String(d.Workloads.length).padEnd(8)}${String(d.Workloads.length - stopped.length).padEnd(8)}${humanBytes(d.TotalBytes, false).padEnd(12)}${humanBytes(d.ReclaimableBytes, false)}${pct}`].join('\n'));
+  if (!verbose) return;
+  const rows = [['WORKLOAD ID', 'NAME', 'STATE', 'LOG FILES', 'LOG SIZE'], ...d.Workloads.map((w) => [w.Id.slice(0, 12), w.Name, w.State, String(w.LogFiles), humanBytes(w.LogBytes, false)])];
+  const widths = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
+  console.log(`\n${rows.map((r) => r.map((c, k) => (k === r.length - 1 ? c : c.padEnd(widths[k]! + 3))).join('')).join('\n')}`);
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try { return /^y(es)?$/i.test((await rl.question(question)).trim()); } finally { rl.close(); }
+}
+
+/** `corral system info|df|prune`. */
+export function registerSystem(program: Command, ctx: () => CliContext): void {
+  const system = program.command('system').description('the agent, its host and its disk use');
+  system.command('info').description('versions, cgroups, log drivers, and what is not available here and why')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (o: { format: string }) => {
+      checkFormat(o.format);
+      const info = await (await ctx().client()).json<Info>('GET', '/system/info');
+      if (o.format === 'json') console.log(JSON.stringify(info, null, 2)); else printInfo(info);
+    });
+  system.command('df').description('log disk use of workloads')
+    .option('-v, --verbose', 'one line per workload')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (o: { verbose?: boolean; format: string }) => {
+      checkFormat(o.format);
+      const df = await (await ctx().client()).json<Df>('GET', '/system/df');
+      if (o.format === 'json') console.log(JSON.stringify(df, null, 2)); else printDf(df, !!o.verbose);
+    });
+  system.command('prune').description('remove every workload that is not running, with its logs')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action(async (o: { force?: boolean }) => {
+      if (!o.force && !(await confirm('WARNING! This will remove all stopped workloads and their logs.\nAre you sure you want to continue? [y/N] '))) return;
+      const r = await (await ctx().client()).json<Pruned>('POST', '/system/prune');
+      if (r.Deleted.length) console.log(['Deleted Workloads:', ...r.Deleted, ''].join('\n'));
+      console.log(`Total reclaimed space: ${humanBytes(r.ReclaimedBytes, false)}`);
+    });
+}

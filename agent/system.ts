@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CgroupSetup } from '../engine/cgroups';
+import { nativeUnavailableReason } from '../engine/native';
+import { WorkloadStore } from '../engine/workloads/store';
+import { driverNames } from '../drivers';
+import { ApiServer } from './api/server';
+import { WorkloadManager } from './manager';
+
+/** What `corral system` needs from the agent. */
+export interface SystemDeps {
+  manager: WorkloadManager;
+  store: WorkloadStore;
+  cgroups: CgroupSetup;
+  dataRoot: string;
+  cgroupParent: string;
+  holder: string | undefined;
+  metricsAddr: string;
+}
+
+const PACKAGE = path.join(__dirname, '..', '..', 'package.json');
+
+function osName(): string {
+  try { return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os.type(); } catch { return os.type(); }
+}
+
+/** CAP_SYS_RESOURCE (bit 24 of CapEff): needed for pipes beyond pipe-max-size. */
+function hasSysResource(): boolean {
+  try { return (BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`) >> 24n & 1n) === 1n; } catch { return false; }
+}
+
+/** `corral system info`: versions, cgroups, drivers, and what is not available here and why. */
+export function systemInfo(d: SystemDeps) {
+  const { detection, backend } = d.cgroups;
+  const workloads = d.manager.list();
+  const unavailable: string[] = [];
+  if (backend.version === null) unavailable.push(`resource limits: ${backend.reason ?? 'no usable cgroups'}`);
+  for (const c of detection.controllers) if (!c.writable) unavailable.push(`cgroup controller ${c.name}: not writable (${c.dir})`);
+  if (!d.holder) unavailable.push('live restore: the workload holder is not built (no C compiler when npm ci ran); workloads end with the agent');
+  const nativeWhy = nativeUnavailableReason();
+  if (nativeWhy) unavailable.push(`native addon: ${nativeWhy}`);
+  if (!hasSysResource()) unavailable.push('pipes beyond /proc/sys/fs/pipe-max-size: the agent lacks CAP_SYS_RESOURCE (live restore buffers 1 MiB per stream instead of 8 MiB)');
+  unavailable.push('syslog-address unixgram://: Node has no unix datagram sockets');
+  return {
+    Version: (JSON.parse(fs.readFileSync(PACKAGE, 'utf8')) as { version: string }).version,
+    Node: process.version,
+    Kernel: os.release(),
+    OperatingSystem: osName(),
+    Hostname: os.hostname(),
+    CPUs: os.availableParallelism(),
+    MemTotal: os.totalmem(),
+    DataRoot: d.dataRoot,
+    AgentPid: process.pid,
+    Workloads: workloads.length,
+    WorkloadsRunning: workloads.filter((w) => w.running).length,
+    WorkloadsStopped: workloads.filter((w) => !w.running).length,
+    Cgroup: {
+      Version: backend.version,
+      Mode: detection.mode,
+      Parent: d.cgroupParent,
+      Controllers: detection.controllers.map((c) => ({ Name: c.name, Dir: c.dir, Writable: c.writable })),
+    },
+    LogDrivers: driverNames().split(', '),
+    LiveRestore: d.holder !== undefined,
+    NativeAddon: nativeWhy === undefined,
+    MetricsAddr: d.metricsAddr,
+    Unavailable: unavailable,
+  };
+}
+
+/** Bytes and files of a workload's logs (its json-file log or local cache, rotated ones included). */
+function logUsage(dir: string): { bytes: number; files: number } {
+  let bytes = 0;
+  let files = 0;
+  let names: string[] = [];
+  try { names = fs.readdirSync(dir); } catch { return { bytes, files }; }
+  for (const n of names) {
+    if (!/-json\.log(\.\d+(\.gz)?)?$/.test(n)) continue;
+    try { bytes += fs.statSync(path.join(dir, n)).size; files++; } catch { /* rotated away meanwhile */ }
+  }
+  return { bytes, files };
+}
+
+/** `corral system df`: log disk use per workload; what prune would reclaim. */
+export function diskUsage(d: SystemDeps) {
+  const rows = d.manager.list().map((w) => {
+    const u = logUsage(d.store.dirOf(w.spec.id));
+    return { Id: w.spec.id, Name: w.spec.name, State: w.state.status, LogBytes: u.bytes, LogFiles: u.files };
+  });
+  return {
+    Workloads: rows,
+    TotalBytes: rows.reduce((n, r) => n + r.LogBytes, 0),
+    ReclaimableBytes: rows.filter((r) => r.State !== 'running' && r.State !== 'restarting').reduce((n, r) => n + r.LogBytes, 0),
+  };
+}
+
+/** `corral system prune`: removes every workload that is not running (Docker's container prune). */
+export async function prune(d: SystemDeps): Promise<{ Deleted: string[]; ReclaimedBytes: number }> {
+  const Deleted: string[] = [];
+  let ReclaimedBytes = 0;
+  for (const w of d.manager.list()) {
+    if (w.running || w.state.status === 'restarting') continue;
+    const u = logUsage(d.store.dirOf(w.spec.id));
+    await d.manager.remove(w, false);
+    Deleted.push(w.spec.id);
+    ReclaimedBytes += u.bytes;
+  }
+  return { Deleted, ReclaimedBytes };
+}
+
+export function registerSystemRoutes(api: ApiServer, d: SystemDeps): void {
+  api
+    .route('GET', /^\/system\/info$/, async () => systemInfo(d))
+    .route('GET', /^\/system\/df$/, async () => diskUsage(d))
+    .route('POST', /^\/system\/prune$/, async () => prune(d));
+}

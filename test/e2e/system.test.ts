@@ -1,0 +1,49 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { TestAgent } from '../helpers/cli';
+
+const V1 = fs.existsSync('/sys/fs/cgroup/memory/cgroup.procs') && process.getuid?.() === 0;
+
+describe('corral system', () => {
+  const agent = new TestAgent();
+  before(() => agent.start());
+  after(() => agent.stop());
+
+  it('info: versions, cgroups, drivers, and what is not available and why', async () => {
+    const info = JSON.parse((await agent.run(['system', 'info', '--format', 'json'])).stdout);
+    assert.equal(info.DataRoot, agent.root);
+    assert.equal(info.Cgroup.Parent, agent.cgroupParent);
+    if (V1) assert.equal(info.Cgroup.Version, 1);
+    for (const d of ['json-file', 'syslog', 'fluentd', 'awslogs', 'mongodb', 'none']) assert.ok(info.LogDrivers.includes(d), d);
+    assert.ok(Array.isArray(info.Unavailable) && info.Unavailable.every((u: string) => /: /.test(u)), 'each says what and why');
+    const table = (await agent.run(['system', 'info'])).stdout;
+    assert.match(table, /^Version:\s+\d+\.\d+\.\d+ \(Node v\d+/m);
+    assert.match(table, /^Log drivers:\s+json-file/m);
+    const bad = await agent.run(['system', 'info', '--format', 'xml']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /--format/);
+  });
+
+  it('df counts log bytes per workload; prune removes what is not running, after asking', async () => {
+    await agent.run(['run', '--name', 'chatty', '--', 'sh', '-c', 'seq 1 2000']);
+    await agent.run(['run', '-d', '--name', 'alive', '--', 'sleep', '60']);
+    const df = JSON.parse((await agent.run(['system', 'df', '--format', 'json'])).stdout);
+    const chatty = df.Workloads.find((w: { Name: string }) => w.Name === 'chatty');
+    const log = fs.statSync(JSON.parse((await agent.run(['inspect', 'chatty'])).stdout)[0].LogPath).size;
+    assert.equal(chatty.LogBytes, log);
+    assert.equal(df.ReclaimableBytes, log, 'only the stopped workload is reclaimable');
+    assert.match((await agent.run(['system', 'df', '-v'])).stdout, /chatty\s+exited\s+1\s+\d/);
+
+    const declined = await agent.run(['system', 'prune'], { input: 'n\n' });
+    assert.equal(declined.code, 0);
+    assert.match(declined.stderr, /Are you sure you want to continue\? \[y\/N\]/);
+    assert.equal((await agent.run(['ps', '-a', '-q'])).stdout.trim().split('\n').length, 2, 'nothing removed');
+    const pruned = await agent.run(['system', 'prune'], { input: 'y\n' });
+    assert.match(pruned.stdout, new RegExp(`Deleted Workloads:\\n${chatty.Id}\\n`));
+    assert.match(pruned.stdout, /Total reclaimed space: \d/);
+    const left = (await agent.run(['ps', '-a', '--format', 'json'])).stdout.trim().split('\n').map((l) => JSON.parse(l).Names);
+    assert.deepEqual(left, ['alive']);
+    assert.equal((await agent.run(['system', 'prune', '-f'])).stdout.trim(), 'Total reclaimed space: 0B');
+  });
+});
