@@ -467,7 +467,7 @@ async function sampleCpu(n: number, made: Made, interrupted: Promise<never>): Pr
       await new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', reject));
       await h.join(child.pid!);
     }
-    sources.push({ describe: () => ({ ...describe(f, i, 1), state: 'running' }), cgroupHandle: h });
+    sources.push({ describe: () => ({ ...describe(f, i, 1), state: 'running' }), cgroupHandle: h, lastCgroupPath: h.path });
   }
   const passes: number[] = [];
   const sampler = new IntervalSampler(() => sources, new WallClock(), 1000);
