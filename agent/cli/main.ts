@@ -8,6 +8,7 @@ import { registerRun } from './run';
 import { registerStats } from './stats';
 import { registerTop } from './top';
 import { registerSystem } from './system';
+import { registerCompletion } from './completion';
 import { registerUpdate } from './update';
 import { CliContext } from './context';
 import { registerInspect } from './inspect';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerStats(program, ctx);
   registerTop(program, ctx);
   registerSystem(program, ctx);
+  registerCompletion(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }
