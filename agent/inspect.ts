@@ -1,15 +1,24 @@
 import { toHostConfig } from '../engine/cgroups';
 import { Workload } from '../engine/workloads/supervisor';
+import { redactEnv, redactLogOpts, redactText, redactValues } from './redact';
 
-/** `corral inspect`: shaped like Docker's container JSON, so scripts written for it keep working. */
-export function inspectWorkload(w: Workload, logPath: string) {
+const same = <T>(x: T) => x;
+
+/**
+ * `corral inspect`: shaped like Docker's container JSON, so scripts written for it keep working.
+ * Secrets are masked (agent/redact.ts) unless `redact` is false (`--no-redact`).
+ */
+export function inspectWorkload(w: Workload, logPath: string, redact = true) {
   const { spec, state } = w;
+  const text = redact ? redactText : same<string>;
+  const opts = redact ? redactLogOpts : same<Record<string, string>>;
+  const args = spec.args.map(text);
   const { sent, dropped } = w.dropCounts();
   return {
     Id: spec.id,
     Created: spec.created,
-    Path: spec.path,
-    Args: spec.args,
+    Path: text(spec.path),
+    Args: args,
     State: {
       Status: state.status,
       Running: state.status === 'running',
@@ -21,7 +30,7 @@ export function inspectWorkload(w: Workload, logPath: string) {
       Dead: state.status === 'dead',
       Pid: state.pid,
       ExitCode: state.exitCode,
-      Error: state.error,
+      Error: text(state.error),
       StartedAt: state.startedAt,
       FinishedAt: state.finishedAt,
       RestartCount: state.restartCount,
@@ -30,16 +39,16 @@ export function inspectWorkload(w: Workload, logPath: string) {
     RestartCount: state.restartCount,
     LogPath: logPath,
     Config: {
-      Cmd: [spec.path, ...spec.args],
-      Env: spec.env,
-      Labels: spec.labels,
+      Cmd: [text(spec.path), ...args],
+      Env: redact ? redactEnv(spec.env) : spec.env,
+      Labels: redact ? redactValues(spec.labels) : spec.labels,
       WorkingDir: spec.workingDir,
       User: spec.user,
     },
     HostConfig: {
-      LogConfig: { Type: spec.logConfigs[0]!.type, Config: spec.logConfigs[0]!.config },
+      LogConfig: { Type: spec.logConfigs[0]!.type, Config: opts(spec.logConfigs[0]!.config) },
       /** corral's own: every log driver when there are several (LogConfig is the first). */
-      ...(spec.logConfigs.length > 1 ? { LogConfigs: spec.logConfigs.map((c) => ({ Type: c.type, Config: c.config })) } : {}),
+      ...(spec.logConfigs.length > 1 ? { LogConfigs: spec.logConfigs.map((c) => ({ Type: c.type, Config: opts(c.config) })) } : {}),
       RestartPolicy: { Name: spec.restartPolicy.name, MaximumRetryCount: spec.restartPolicy.maximumRetryCount },
       AutoRemove: spec.autoRemove,
       ...toHostConfig(spec.limits),

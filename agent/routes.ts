@@ -40,12 +40,13 @@ async function write(res: http.ServerResponse, text: string): Promise<void> {
 
 /** The agent's HTTP API: one route per verb of the CLI. */
 export function registerRoutes(api: ApiServer, m: WorkloadManager, events: EventLog, sampler: Sampler): void {
-  const view = (ref: string) => { const w = m.get(ref); return inspectWorkload(w, m.logPath(w)); };
+  // Secrets masked unless the caller asked otherwise (`--no-redact`: redact=0).
+  const view = (ref: string, q: URLSearchParams) => { const w = m.get(ref); return inspectWorkload(w, m.logPath(w), q.get('redact') !== '0'); };
 
   api
     .route('GET', /^\/_ping$/, async () => ({ ok: true, pid: process.pid }))
     .route('GET', /^\/workloads$/, async (_q, _r, { query }) =>
-      m.list().filter((w) => query.get('all') === '1' || w.running || w.state.status === 'restarting').map((w) => inspectWorkload(w, m.logPath(w))))
+      m.list().filter((w) => query.get('all') === '1' || w.running || w.state.status === 'restarting').map((w) => inspectWorkload(w, m.logPath(w), query.get('redact') !== '0')))
     .route('POST', /^\/workloads$/, async (_q, _r, { body }) => {
       const { workload, warnings } = await m.create((body ?? {}) as CreateRequest);
       return { Id: workload.spec.id, Warnings: warnings };
@@ -54,7 +55,7 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
       const warnings = await m.update(m.get(ref), ((body ?? {}) as { resources?: ResourceFlags }).resources ?? {});
       return { Warnings: warnings };
     })
-    .route('GET', REF, async (_q, _r, { ref }) => view(ref))
+    .route('GET', REF, async (_q, _r, { ref, query }) => view(ref, query))
     .route('DELETE', REF, async (_q, _r, { ref, query }) => { await m.remove(m.get(ref), query.get('force') === '1'); return {}; })
     .route('POST', on('start'), async (req, res, { ref, query }) => {
       const w = m.get(ref);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { ApiError } from '../errors';
+import { redactText } from '../redact';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: { ref: string; query: URLSearchParams; body: unknown }) => Promise<unknown>;
 
@@ -23,7 +24,10 @@ export class ApiServer {
     fs.rmSync(socketPath, { force: true });
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(socketPath, () => resolve());
+      // bind(2) happens inside listen(): under this umask the socket is born 0600, so no one
+      // else can connect before it gets its mode and group.
+      const umask = process.umask(0o177);
+      try { this.server.listen(socketPath, () => resolve()); } finally { process.umask(umask); }
     });
     fs.chmodSync(socketPath, 0o660);
   }
@@ -50,9 +54,9 @@ export class ApiServer {
       const exitCode = e instanceof ApiError ? e.exitCode : (e as { exitCode?: number }).exitCode ?? 125;
       if (!res.headersSent) {
         res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: (e as Error).message, exitCode }));
+        res.end(JSON.stringify({ message: redactText((e as Error).message), exitCode }));
       } else {
-        res.end(JSON.stringify({ w: (e as Error).message }) + '\n');
+        res.end(JSON.stringify({ w: redactText((e as Error).message) }) + '\n');
       }
     }
   }

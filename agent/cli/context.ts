@@ -43,7 +43,11 @@ async function answers(c: ApiClient): Promise<boolean> {
   try {
     await c.json('GET', '/_ping');
     return true;
-  } catch {
+  } catch (e) {
+    // The kernel refused us (socket mode 0660, not in its group): say so rather than start another agent.
+    if ((e as NodeJS.ErrnoException).code === 'EACCES') {
+      throw new ApiError(403, `permission denied while trying to connect to the corral agent socket at ${c.socketPath} (it is for root and the socket's group, corral by default)`);
+    }
     return false;
   }
 }

@@ -35,9 +35,10 @@ export function registerPs(program: Command, ctx: () => CliContext): void {
     .option('-q, --quiet', 'only print ids')
     .option('--no-trunc', 'do not truncate ids and commands')
     .option('--format <format>', 'table or json', 'table')
-    .action(async (o: { all?: boolean; quiet?: boolean; trunc: boolean; format: string }) => {
+    .option('--no-redact', 'show secrets in commands and labels as they are')
+    .action(async (o: { all?: boolean; quiet?: boolean; trunc: boolean; format: string; redact: boolean }) => {
       if (o.format !== 'table' && o.format !== 'json') throw new Error(`invalid value "${o.format}" for --format: expected table or json`);
-      const list = await (await ctx().client()).json<InspectJson[]>('GET', `/workloads${o.all ? '?all=1' : ''}`);
+      const list = await (await ctx().client()).json<InspectJson[]>('GET', `/workloads?all=${o.all ? 1 : 0}&redact=${o.redact ? 1 : 0}`);
       const id = (w: InspectJson) => (o.trunc ? w.Id.slice(0, 12) : w.Id);
       if (o.quiet) { for (const w of list) console.log(id(w)); return; }
       if (o.format === 'json') {
