@@ -14,6 +14,7 @@ import { registerRoutes } from './routes';
 import { registerSystemRoutes } from './system';
 import { applySocketGroup, DEFAULT_SOCKET_GROUP } from './api/socketgroup';
 import { redactText, redactValues } from './redact';
+import { closeInheritedFds } from './inheritedfds';
 
 export interface AgentOptions {
   dataRoot: string;
@@ -54,6 +55,8 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   // The agent's own log never shows a secret, whatever a driver's error message echoes.
   const logRaw = rateLimited(50);
   const log = (text: string) => logRaw(redactText(text));
+  const inherited = closeInheritedFds(); // else every workload would get them too
+  if (inherited.length) log(`closed inherited file descriptors ${inherited.join(' ')}`);
   const clock = new WallClock();
   const store = new WorkloadStore(path.join(o.dataRoot, 'containers'));
   const cgroups = openCgroups({ parent: o.cgroupParent });

@@ -39,10 +39,12 @@ export class ApiServer {
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://corral');
+    // The path as sent: URL would resolve a reference of `..` or `.` into another endpoint.
+    const pathname = (req.url ?? '/').split('?')[0]!;
     try {
-      const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
-      if (!route) throw new ApiError(404, `no such endpoint: ${req.method} ${url.pathname}`);
-      const m = route.pattern.exec(url.pathname)!;
+      const route = this.routes.find((r) => r.method === req.method && r.pattern.test(pathname));
+      if (!route) throw new ApiError(404, `no such endpoint: ${req.method} ${pathname}`);
+      const m = route.pattern.exec(pathname)!;
       const body = await readJson(req);
       const result = await route.handler(req, res, { ref: decodeURIComponent(m[1] ?? ''), query: url.searchParams, body });
       if (!res.headersSent) {

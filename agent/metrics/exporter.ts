@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { Counter, Gauge, Registry, RegistryContentType } from 'prom-client';
 import { DeviceIo } from '../../engine/cgroups/types';
 import { DriverSample, Sampler, Snapshot, WorkloadSample } from '../../engine/snapshot';
+import { redactText } from '../redact';
 import { BLKIO_FAMILY, CORRAL_FAMILIES, DEVICE_FAMILIES, FamilyDef, LAST_SEEN_FAMILY, SAMPLE_FAMILIES, WORKLOAD_STATES } from './families';
 
 type Labels = Readonly<Record<string, string>>;
@@ -119,7 +120,7 @@ class ContainerRows {
   constructor(w: WorkloadSample, keys: readonly string[], private readonly names: Map<string, string>) {
     const base: Record<string, string> = { id: w.cgroupPath, name: w.name };
     for (const k of keys) base[k] = '';
-    for (const [k, v] of Object.entries(w.labels)) base[labelName(k)] = v;
+    for (const [k, v] of Object.entries(w.labels)) base[labelName(k)] = redactText(v); // a label may hold a URL with its password
     this.base = base;
     this.samples = [...SAMPLE_FAMILIES.map((f) => row(f.extra ? { ...base, ...f.extra } : base)), row(base)];
   }

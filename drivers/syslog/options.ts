@@ -75,7 +75,10 @@ export function parseSyslogOptions(opts: Readonly<Record<string, string>>): Sysl
   const facility = parseFacility(opts['syslog-facility']);
   const format = parseFormat(opts['syslog-format']);
   const tag = opts['tag'] || '{{.ID}}';
-  expandTag(tag, PROBE_CTX);
+  // A space or control byte would end the TAG/APP-NAME field early or start a forged record.
+  if (/[\x00-\x20\x7f]/.test(expandTag(tag, PROBE_CTX))) {
+    throw new OptionError(`invalid value ${JSON.stringify(tag)} for log opt tag: a syslog tag cannot contain spaces or control characters`);
+  }
   const tlsWanted = address.kind === 'tcp+tls'; // Docker reads the files only for tcp+tls
   const tls: TlsFiles = {
     ca: tlsWanted ? readTlsFile(TLS_FILE_OPTS.ca, opts[TLS_FILE_OPTS.ca]) : undefined,

@@ -8,6 +8,7 @@ export interface StoredWorkload {
 }
 
 const FILE = 'config.json';
+const ID = /^[0-9a-f]{64}$/;
 
 /**
  * Keeps each workload's spec and state in `<root>/containers/<id>/config.json`, written
@@ -19,6 +20,8 @@ export class WorkloadStore {
   }
 
   dirOf(id: string): string {
+    // Only a 64-hex id (newId) names a folder, so no record can point outside containersDir.
+    if (!ID.test(id)) throw new Error(`invalid workload id ${JSON.stringify(id)}: expected 64 hex characters`);
     return path.join(this.containersDir, id);
   }
 
@@ -37,7 +40,9 @@ export class WorkloadStore {
       const file = path.join(this.containersDir, id, FILE);
       if (!fs.existsSync(file)) continue;
       try {
-        out.push(JSON.parse(fs.readFileSync(file, 'utf8')) as StoredWorkload);
+        const rec = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredWorkload;
+        if (rec.spec?.id !== id || !ID.test(id)) throw new Error(`its id ${JSON.stringify(rec.spec?.id)} is not its folder's name`);
+        out.push(rec);
       } catch (e) {
         onError(id, e as Error);
       }
