@@ -2,9 +2,10 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { LOCAL_SOCKETS, SyslogAddress } from './address';
 import { TlsFiles } from './options';
+import { UnixDatagram, unixgramSupported } from './unixgram';
 
-/** Opens a connected stream socket (or fails) within timeoutMs. */
-export type Dialer = (timeoutMs: number) => Promise<net.Socket>;
+/** Opens a connected stream socket, or a unix datagram socket, (or fails) within timeoutMs. */
+export type Dialer = (timeoutMs: number) => Promise<net.Socket | UnixDatagram>;
 
 function connected(open: () => net.Socket, ready: 'connect' | 'secureConnect', timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -31,19 +32,22 @@ function tlsDialer(host: string, port: number, files: TlsFiles): Dialer {
 }
 
 const unixDialer = (path: string): Dialer => (timeoutMs) => connected(() => net.connect({ path }), 'connect', timeoutMs);
+const unixgramDialer = (path: string): Dialer => async () => UnixDatagram.connect(path);
 
-/** Docker tries each local socket in turn; only stream sockets can be opened here (no unixgram in Node). */
+/** Docker tries each local socket in turn, as a datagram socket, then as a stream socket. */
 const localDialer: Dialer = async (timeoutMs) => {
   const tried: string[] = [];
   for (const path of LOCAL_SOCKETS) {
-    try {
-      return await unixDialer(path)(timeoutMs);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      tried.push(`${path}: ${code === 'EPROTOTYPE' ? 'a datagram socket (unixgram is not supported yet)' : code ?? (e as Error).message}`);
+    for (const dial of unixgramSupported() ? [unixgramDialer(path), unixDialer(path)] : [unixDialer(path)]) {
+      try {
+        return await dial(timeoutMs);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EPROTOTYPE') { tried.push(`${path}: ${code ?? (e as Error).message}`); break; }
+      }
     }
   }
-  throw new Error(`no local syslog socket accepts a stream connection (${tried.join('; ')}); set syslog-address`);
+  throw new Error(`no local syslog socket answers (${tried.join('; ')}); set syslog-address`);
 };
 
 /** The addresses syslog-client cannot open itself; udp and tcp are left to it. */
@@ -51,6 +55,7 @@ export function dialerFor(address: SyslogAddress, files: TlsFiles): Dialer | und
   switch (address.kind) {
     case 'tcp+tls': return tlsDialer(address.host, address.port, files);
     case 'unix': return unixDialer(address.path);
+    case 'unixgram': return unixgramDialer(address.path);
     case 'local': return localDialer;
     default: return undefined;
   }

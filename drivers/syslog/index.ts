@@ -32,7 +32,7 @@ export class SyslogDriver implements LogDriver {
     const { buf, ends } = this.encoder.encode(batch, this.pid());
     if (!ends.length) return { status: 'ok' };
     try {
-      await this.link.send(this.link.datagrams ? datagrams(buf, ends) : [buf], signal);
+      await this.link.send(buf, ends, signal);
       return { status: 'ok' };
     } catch (e) {
       const error = new Error(`syslog ${this.where}: ${(e as Error).message}`);
@@ -45,16 +45,6 @@ export class SyslogDriver implements LogDriver {
   async close(): Promise<void> {
     this.link.close();
   }
-}
-
-function datagrams(buf: Buffer, ends: readonly number[]): Buffer[] {
-  const out: Buffer[] = new Array(ends.length);
-  let start = 0;
-  for (let i = 0; i < ends.length; i++) {
-    out[i] = buf.subarray(start, ends[i]);
-    start = ends[i]!;
-  }
-  return out;
 }
 
 export function openSyslogDriver(o: SyslogOptions, ctx: DriverContext, hostname = os.hostname()): SyslogDriver {

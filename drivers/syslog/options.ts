@@ -3,6 +3,7 @@ import { OptionError, unknownOption } from '../../engine/logs/driver';
 import { ATTR_OPTS, checkAttrOptions } from '../shared/attrs';
 import { expandTag } from '../shared/tag';
 import { SyslogAddress, parseAddress } from './address';
+import { unixgramSupported } from './unixgram';
 
 export type SyslogFormat = '' | 'rfc3164' | 'rfc5424' | 'rfc5424micro';
 
@@ -68,9 +69,9 @@ export function parseSyslogOptions(opts: Readonly<Record<string, string>>): Sysl
   for (const k of Object.keys(opts)) if (!KEYS.has(k)) throw unknownOption(k, 'syslog');
   checkAttrOptions(opts); // labels/env are accepted and unused, as Docker; their regexes are still checked
   const address = parseAddress(opts['syslog-address'] ?? '');
-  if (address.kind === 'unixgram') {
-    // Node has no unix datagram sockets; that takes the unix-dgram package, which is not installed.
-    throw new OptionError(`invalid value "${opts['syslog-address']}" for log opt syslog-address: unixgram:// is not supported yet (use unix:// for a stream socket, or udp/tcp)`);
+  if (address.kind === 'unixgram' && !unixgramSupported()) {
+    // Node has no unix datagram sockets: they come from corral's native addon.
+    throw new OptionError(`invalid value "${opts['syslog-address']}" for log opt syslog-address: unixgram:// needs corral's native addon, which is not built (use unix:// for a stream socket, or udp/tcp)`);
   }
   const facility = parseFacility(opts['syslog-facility']);
   const format = parseFormat(opts['syslog-format']);

@@ -41,7 +41,8 @@ declare module 'syslog-client' {
     constructor(target?: string, options?: ClientOptions);
     readonly target: string;
     readonly port: number;
-    readonly transport: 1 | 2;
+    /** Tcp or Udp: how log() hands a message to transport_ (write or send); set by a subclass that dials its own. */
+    transport: 1 | 2;
     /** The connected transport; log() reuses it, getTransport() (re)creates it when absent. */
     transport_: ClientTransport | undefined;
     log(message: string, options: LogOptions, cb: (error?: Error) => void): this;

@@ -3,6 +3,7 @@ import { Client, ClientOptions, LogOptions, Transport, TransportCallback } from 
 import { SyslogAddress } from './address';
 import { Dialer, dialerFor } from './dial';
 import { TlsFiles } from './options';
+import { UnixDatagram } from './unixgram';
 
 interface FrameOptions extends LogOptions {
   frame: Buffer;
@@ -41,9 +42,9 @@ class FrameClient extends Client {
     if (this.transport_) return cb(null, this.transport_);
     this.waiting.push(cb);
     if (this.waiting.length > 1) return;
-    const settle = (e: Error | null, t?: net.Socket) => { for (const w of this.waiting.splice(0)) w(e, t); };
+    const settle = (e: Error | null, t?: net.Socket | UnixDatagram) => { for (const w of this.waiting.splice(0)) w(e, t as net.Socket); };
     this.dial(this.connectTimeoutMs).then((socket) => {
-      if (this.closed) { socket.destroy(); return settle(new Error('the syslog connection is closed')); }
+      if (this.closed) { if (socket instanceof UnixDatagram) socket.close(); else socket.destroy(); return settle(new Error('the syslog connection is closed')); }
       this.adopt(socket);
       settle(null, socket);
     }, (e: Error) => settle(e));
@@ -54,26 +55,44 @@ class FrameClient extends Client {
     return super.close();
   }
 
-  /** Wires a dialed socket the way the library wires its own TCP socket. */
-  private adopt(socket: net.Socket): void {
-    this.transport_ = socket;
+  /** Whether what is connected now takes one datagram per message (udp, unixgram). */
+  get datagrams(): boolean {
+    return this.transport === Transport.Udp;
+  }
+
+  /**
+   * Wires a dialed socket the way the library wires its own: a unix datagram socket is sent to
+   * as its UDP socket (the local address may turn out to be either kind).
+   */
+  private adopt(socket: net.Socket | UnixDatagram): void {
+    this.transport = socket instanceof UnixDatagram ? Transport.Udp : Transport.Tcp;
+    this.transport_ = socket as net.Socket;
     socket.on('error', (e) => { if (this.transport_ === socket) this.onError(e); });
     socket.on('close', () => { if (this.transport_ === socket) this.onClose(); });
     socket.unref();
   }
 }
 
-/** One connection to a syslog server: stream frames (tcp, tls, unix) or one datagram per message (udp). */
+/** The messages of an encoded batch, one buffer each (`ends` are their end offsets). */
+function split(buf: Buffer, ends: readonly number[]): Buffer[] {
+  const out: Buffer[] = new Array(ends.length);
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    out[i] = buf.subarray(start, ends[i]);
+    start = ends[i]!;
+  }
+  return out;
+}
+
+/** One connection to a syslog server: stream frames (tcp, tls, unix) or one datagram per message (udp, unixgram). */
 export class SyslogLink {
-  readonly datagrams: boolean;
   private readonly client: FrameClient;
 
   constructor(address: SyslogAddress, tlsFiles: TlsFiles, connectTimeoutMs: number) {
-    this.datagrams = address.kind === 'udp';
     const network = address.kind === 'udp' || address.kind === 'tcp' ? address : undefined;
     this.client = new FrameClient(network?.host ?? '127.0.0.1', {
       port: network?.port,
-      transport: this.datagrams ? Transport.Udp : Transport.Tcp, // dialed sockets are streams, written like its TCP
+      transport: address.kind === 'udp' || address.kind === 'unixgram' ? Transport.Udp : Transport.Tcp,
       tcpTimeout: connectTimeoutMs,
     }, dialerFor(address, tlsFiles), connectTimeoutMs);
     // The library also reports connection trouble as 'error' events (an emitter without a
@@ -81,8 +100,13 @@ export class SyslogLink {
     this.client.on('error', () => {});
   }
 
-  /** Hands the frames to the kernel, in order; rejects on the first error or when signal aborts. */
-  send(frames: readonly Buffer[], signal: AbortSignal): Promise<void> {
+  /**
+   * Hands an encoded batch to the kernel, in order: one write on a stream, one datagram per
+   * message otherwise. Rejects on the first error or when signal aborts.
+   */
+  async send(buf: Buffer, ends: readonly number[], signal: AbortSignal): Promise<void> {
+    await this.connect(signal); // the framing depends on what the address turned out to be
+    const frames = this.client.datagrams ? split(buf, ends) : [buf];
     return new Promise((resolve, reject) => {
       let left = frames.length;
       let settled = false;

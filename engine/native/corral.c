@@ -4,6 +4,8 @@
  *
  *   setPipeSize(fd, bytes)        F_SETPIPE_SZ (beyond /proc/sys/fs/pipe-max-size only for root)
  *   createPipe(bytes)             pipe2(O_CLOEXEC) + setPipeSize: [readFd, writeFd]
+ *   unixDgramConnect(path)        a non-blocking AF_UNIX datagram socket connected to path: fd or -errno
+ *   dgramSend(fd, buf)            send(2) of one datagram: bytes sent or -errno (EAGAIN: receiver full)
  *   escape(src, a, b, out, pos)   Docker's json-file escaping of src[a,b) into out at pos
  *   encodeLines(src, a, b, out, pos, prefix, suffix, ends, at)
  *                                 one entry per '\n'-separated line of src[a,b)
@@ -17,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -220,6 +224,46 @@ static napi_value CreatePipe(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* unixDgramConnect(path) -> fd, or -errno. Node has no unix datagram sockets (syslog's /dev/log). */
+static napi_value UnixDgramConnect(napi_env env, napi_callback_info info) {
+  size_t argc = 1, len = 0;
+  napi_value argv[1], result;
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], addr.sun_path, sizeof addr.sun_path, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "unixDgramConnect(path)");
+    return NULL;
+  }
+  int rc;
+  if (len >= sizeof addr.sun_path - 1) rc = -ENAMETOOLONG;
+  else {
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) rc = -errno;
+    else if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) { rc = -errno; close(fd); }
+    else rc = fd;
+  }
+  CHECK(napi_create_int32(env, rc, &result));
+  return result;
+}
+
+/* dgramSend(fd, buf) -> bytes sent, or -errno. */
+static napi_value DgramSend(napi_env env, napi_callback_info info) {
+  size_t argc = 2, n = 0;
+  napi_value argv[2], result;
+  int64_t fd;
+  void *data;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !get_int(env, argv[0], &fd) || napi_get_buffer_info(env, argv[1], &data, &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "dgramSend(fd, buffer)");
+    return NULL;
+  }
+  ssize_t sent = send((int)fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+  CHECK(napi_create_int64(env, sent < 0 ? -errno : sent, &result));
+  return result;
+}
+
 /* escape(src, a, b, out, pos) -> new pos, or -1 when out may be too small. */
 static napi_value Escape(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -326,6 +370,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "setPipeSize", NULL, SetPipeSize, NULL, NULL, NULL, napi_enumerable, NULL },
     { "createPipe", NULL, CreatePipe, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "unixDgramConnect", NULL, UnixDgramConnect, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "dgramSend", NULL, DgramSend, NULL, NULL, NULL, napi_enumerable, NULL },
     { "escape", NULL, Escape, NULL, NULL, NULL, napi_enumerable, NULL },
     { "encodeLines", NULL, EncodeLines, NULL, NULL, NULL, napi_enumerable, NULL },
     { "newlines", NULL, Newlines, NULL, NULL, NULL, napi_enumerable, NULL },

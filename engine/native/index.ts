@@ -17,6 +17,10 @@ export interface NativeBinding {
    */
   encodeLines(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number,
     prefix: Uint8Array, suffix: Uint8Array, ends: Int32Array, at: number): number;
+  /** A non-blocking AF_UNIX datagram socket connected to path: the fd, or -errno. */
+  unixDgramConnect(path: string): number;
+  /** send(2) of one datagram: bytes sent, or -errno (-11 EAGAIN when the receiver's queue is full). */
+  dgramSend(fd: number, buf: Buffer): number;
   /** Offsets of the '\n' bytes in src[start, end), written to positions; returns how many (at most its length). */
   newlines(src: Uint8Array, start: number, end: number, positions: Int32Array): number;
 }

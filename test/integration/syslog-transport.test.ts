@@ -73,7 +73,7 @@ describe('syslog transport: stalled and missing servers', () => {
     const r = await driver.send([message('stdout', 1n, Buffer.from('x'))], new AbortController().signal);
     await driver.close();
     assert.equal(r.status, 'retry');
-    assert.match((r as { error: Error }).error.message, /no local syslog socket accepts a stream connection \(\/dev\/log: [A-Z]+; \/var\/run\/syslog: [A-Z]+; \/var\/run\/log: [A-Z]+\); set syslog-address/);
+    assert.match((r as { error: Error }).error.message, /no local syslog socket answers \(\/dev\/log: [A-Z]+; \/var\/run\/syslog: [A-Z]+; \/var\/run\/log: [A-Z]+\); set syslog-address/);
     await assert.rejects(syslog.probe!(syslog.parseOptions({}), ctx, 1000), /no local syslog socket/);
   });
 });

@@ -35,6 +35,8 @@ export interface RsyslogListeners {
   tls?: { certs: TestCerts; mutual?: boolean };
   /** imptcp on a unix stream socket. */
   unix?: boolean;
+  /** imuxsock on a unix datagram socket (what /dev/log usually is). */
+  unixgram?: boolean;
 }
 
 export function rsyslogInstalled(): boolean {
@@ -73,6 +75,7 @@ export class Rsyslog {
   port = 0;
   tlsPort = 0;
   get unixPath(): string { return path.join(this.dir, 'log.sock'); }
+  get unixgramPath(): string { return path.join(this.dir, 'dgram.sock'); }
   private get output(): string { return path.join(this.dir, 'messages.json'); }
   private proc: ChildProcess | undefined;
 
@@ -107,6 +110,10 @@ export class Rsyslog {
         + `streamDriver.CertFile="${tls.certs.serverCert}" streamDriver.KeyFile="${tls.certs.serverKey}")`);
     }
     if (unix) lines.push(`input(type="imptcp" path="${this.unixPath}" unlink="on" ruleset="remote")`);
+    if (this.want.unixgram) {
+      lines.push('module(load="imuxsock" SysSock.Use="off")');
+      lines.push(`input(type="imuxsock" Socket="${this.unixgramPath}" Ruleset="remote" UseSysTimeStamp="off" IgnoreOwnMessages="off")`);
+    }
     return lines.join('\n') + '\n';
   }
 
@@ -130,6 +137,7 @@ export class Rsyslog {
     if (this.want.plain && !(ss(['-ltn', `sport = :${this.port}`]) && ss(['-lun', `sport = :${this.port}`]))) return false;
     if (this.want.tls && !ss(['-ltn', `sport = :${this.tlsPort}`])) return false;
     if (this.want.unix && !fs.existsSync(this.unixPath)) return false;
+    if (this.want.unixgram && !fs.existsSync(this.unixgramPath)) return false;
     return true;
   }
 
