@@ -41,7 +41,7 @@ export function systemInfo(d: SystemDeps) {
   const nativeWhy = nativeUnavailableReason();
   if (nativeWhy) unavailable.push(`native addon: ${nativeWhy}`);
   if (!hasSysResource()) unavailable.push('pipes beyond /proc/sys/fs/pipe-max-size: the agent lacks CAP_SYS_RESOURCE (live restore buffers 1 MiB per stream instead of 8 MiB)');
-  unavailable.push('syslog-address unixgram://: Node has no unix datagram sockets');
+  if (nativeWhy) unavailable.push("syslog-address unixgram:// (and a datagram /dev/log): needs the native addon");
   return {
     Version: (JSON.parse(fs.readFileSync(PACKAGE, 'utf8')) as { version: string }).version,
     Node: process.version,
