@@ -11,6 +11,8 @@ import { ApiServer } from './api/server';
 import { EventLog } from './events';
 import { WorkloadManager } from './manager';
 import { registerRoutes } from './routes';
+import { NO_WATCH, Watcher, WatchOptions } from './watch';
+import { registerWatchRoutes } from './watch/routes';
 import { registerSystemRoutes } from './system';
 import { applySocketGroup, DEFAULT_SOCKET_GROUP } from './api/socketgroup';
 import { redactText, redactValues } from './redact';
@@ -26,6 +28,8 @@ export interface AgentOptions {
   liveRestore?: boolean;
   /** The group that may use the API socket (default corral). */
   socketGroup?: string;
+  /** Workloads corral did not start, shown read-only (agent/watch). */
+  watch?: WatchOptions;
 }
 
 /** Prints at most `perSecond` lines a second and counts the rest, so a failing driver can't flood the log. */
@@ -81,10 +85,13 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
     left = await cgroups.backend.cleanupLeftovers(keep);
   }
   if (left.removed.length || left.busy.length) log(`cgroup leftovers: removed ${left.removed.length}, still busy: ${left.busy.join(' ') || 'none'}`);
-  const sampler = new IntervalSampler(() => manager.list(), clock);
+  const watcher = new Watcher(o.watch ?? NO_WATCH, cgroups.detection, log);
+  await watcher.start();
+  const sampler = new IntervalSampler(() => [...manager.list(), ...watcher.list()], clock);
   const metrics = o.metricsAddr ? await serveMetrics(new MetricsExporter(sampler), o.metricsAddr) : undefined;
   if (o.metricsAddr) log(`metrics on http://${o.metricsAddr.host}:${o.metricsAddr.port}/metrics`);
   const api = new ApiServer();
+  registerWatchRoutes(api, watcher, manager);
   registerRoutes(api, manager, events, sampler);
   registerSystemRoutes(api, {
     manager, store, cgroups, dataRoot: o.dataRoot, cgroupParent: o.cgroupParent, holder,
@@ -112,6 +119,7 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
       await manager.stopAll(10);
     }
     sampler.stop();
+    watcher.stop();
     metrics?.closeAllConnections();
     await new Promise((r) => (metrics ? metrics.close(r) : r(undefined)));
     await api.close();

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import { ResourceFlags } from '../engine/cgroups';
 import { Sampler, Snapshot } from '../engine/snapshot';
 import { snapshotJson } from './stats';
-import { ReadOptions } from '../engine/logs/reader';
+import { LogReader, ReadOptions } from '../engine/logs/reader';
 import { ApiServer } from './api/server';
 import { encodeMessage } from './api/logwire';
 import { badRequest } from './errors';
@@ -147,22 +147,27 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
     .route('GET', on('logs'), async (req, res, { ref, query }) => {
       const w = m.get(ref);
       const { reader, live } = readerFor(w, m.logPath(w));
-      const tail = intParam(query, 'tail');
-      const o: ReadOptions = {
-        tail: tail === undefined || tail < 0 ? undefined : tail,
-        since: nsParam(query, 'since'),
-        until: nsParam(query, 'until'),
-        follow: query.get('follow') === '1' && live,
-      };
-      const abort = new AbortController();
-      req.once('close', () => abort.abort());
-      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      const warnings: string[] = [];
-      for await (const msg of reader.read(o, abort.signal, (wrn) => warnings.push(JSON.stringify({ w: wrn.text, n: wrn.count }) + '\n'))) {
-        if (warnings.length) await write(res, warnings.splice(0).join(''));
-        await write(res, encodeMessage(msg));
-      }
-      res.end(warnings.join(''));
-      return undefined;
+      return streamLog(req, res, query, reader, live);
     });
+}
+
+/** A log as NDJSON records, with tail/since/until/follow from the query; follows only a `live` one. */
+export async function streamLog(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, reader: LogReader, live: boolean): Promise<undefined> {
+  const tail = intParam(query, 'tail');
+  const o: ReadOptions = {
+    tail: tail === undefined || tail < 0 ? undefined : tail,
+    since: nsParam(query, 'since'),
+    until: nsParam(query, 'until'),
+    follow: query.get('follow') === '1' && live,
+  };
+  const abort = new AbortController();
+  req.once('close', () => abort.abort());
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  const warnings: string[] = [];
+  for await (const msg of reader.read(o, abort.signal, (wrn) => warnings.push(JSON.stringify({ w: wrn.text, n: wrn.count }) + '\n'))) {
+    if (warnings.length) await write(res, warnings.splice(0).join(''));
+    await write(res, encodeMessage(msg));
+  }
+  res.end(warnings.join(''));
+  return undefined;
 }

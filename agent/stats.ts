@@ -15,6 +15,8 @@ export function parseSnapshot(rec: unknown): Snapshot {
 export interface StatsRow {
   id: string;
   name: string;
+  /** corral, or where a watched (read-only) workload comes from: docker, systemd, cgroup. */
+  source: string;
   state: string;
   /** Docker's CPU %: cpu delta / system delta x online CPUs x 100. */
   cpuPercent: number | null;
@@ -49,7 +51,7 @@ function row(w: WorkloadSample, p: WorkloadSample | undefined, systemDelta: numb
   const throttled = delta(s?.cpu.throttledPeriods, p?.stats?.cpu.throttledPeriods);
   const io = (s?.io.devices ?? []).reduce((t, d) => ({ r: t.r + d.readBytes, w: t.w + d.writeBytes }), { r: 0, w: 0 });
   return {
-    id: w.id, name: w.name, state: w.state,
+    id: w.id, name: w.name, source: w.source ?? 'corral', state: w.state,
     cpuPercent: cpuDelta !== null && systemDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : null,
     cpuOfLimitPercent: cpuDelta !== null && wallNs > 0 && quota && period ? (cpuDelta / wallNs / (quota / period)) * 100 : null,
     memUsage: s?.memory.workingSet ?? null,

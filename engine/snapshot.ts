@@ -15,10 +15,15 @@ export interface DriverSample {
   queuedBytes: number;
 }
 
+/** Who runs a workload: corral itself, or one it only watches (read-only). */
+export type WorkloadSource = 'corral' | 'docker' | 'systemd' | 'cgroup';
+
 /** What the sampler knows of one workload at one instant. */
 export interface WorkloadSample {
   id: string;
   name: string;
+  /** Absent means corral (samples made before watching existed). */
+  source?: WorkloadSource;
   /** The cgroup path inside its hierarchy ("/corral/<id>"): cAdvisor's `id` label; the last run's when not running. '' if it never had one. */
   cgroupPath: string;
   labels: Readonly<Record<string, string>>;

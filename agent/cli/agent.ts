@@ -1,18 +1,19 @@
 import { Command } from 'commander';
 import { CliContext } from './context';
 import { parseMetricsAddr } from '../metrics/server';
+import { WatchFlags, addWatchOptions, watchOptionsOf } from '../watch/options';
 
 export function registerAgent(program: Command, ctx: () => CliContext): void {
-  program.command('agent').description('run the corral agent in the foreground')
+  addWatchOptions(program.command('agent').description('run the corral agent in the foreground'))
     .option('--cgroup-parent <name>', 'parent cgroup for the workloads\' cgroups (env CORRAL_CGROUP_PARENT)', process.env['CORRAL_CGROUP_PARENT'] || 'corral')
     .option('--metrics-addr <host:port>', 'where Prometheus scrapes /metrics, or off (env CORRAL_METRICS_ADDR)', process.env['CORRAL_METRICS_ADDR'] ?? '127.0.0.1:9323')
     .option('--live-restore', 'leave workloads running when the agent stops; the next agent adopts them (env CORRAL_LIVE_RESTORE=1)', process.env['CORRAL_LIVE_RESTORE'] === '1')
     .option('--socket-group <name>', 'the group that may use the API socket (env CORRAL_SOCKET_GROUP; corral is created if missing)', process.env['CORRAL_SOCKET_GROUP'] || 'corral')
-    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string }) => {
+    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string } & WatchFlags) => {
       const metricsAddr = parseMetricsAddr(o.metricsAddr);
       // Loaded here so that every other command starts without the agent's code.
       const { runAgent } = require('../daemon') as typeof import('../daemon');
-      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent, metricsAddr, liveRestore: o.liveRestore, socketGroup: o.socketGroup });
+      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent, metricsAddr, liveRestore: o.liveRestore, socketGroup: o.socketGroup, watch: watchOptionsOf(o) });
       await new Promise<void>((resolve) => {
         const shutdown = () => void agent.stop().then(resolve);
         process.once('SIGTERM', shutdown);

@@ -9,6 +9,7 @@ import { History } from '../view/history';
 import { TopRow, formatTable, limitLines, shortDuration, sortRows, sparkline, topRows, visibleRows } from '../view/rows';
 import { INITIAL_VIEW, ViewAction, ViewState, footer, keepSelection, onKey, scrollOffset } from '../view/state';
 import { CliContext } from './context';
+import { readOnlyMessage } from '../watch/message';
 
 interface TopFlags { all?: boolean; tui: boolean; iterations?: string }
 
@@ -93,6 +94,8 @@ class TopController {
   }
 
   private command(id: string, verb: 'stop' | 'restart', doing: string): void {
+    const row = this.rows.find((r) => r.id === id);
+    if (row && row.source !== 'corral') { this.status = readOnlyMessage(row.name); return; }
     this.status = `${doing}…`;
     this.client.json('POST', `/workloads/${id}/${verb}?t=10`)
       .then(() => { this.status = `${verb === 'stop' ? 'stopped' : 'restarted'}`; })

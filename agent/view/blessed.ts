@@ -35,7 +35,8 @@ export function openTopScreen(): TopScreen {
   const screen = blessed.screen({ smartCSR: true, fullUnicode: true, title: 'corral top', autoPadding: false });
   const title = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, style: { bold: true } });
   const header = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: 1, style: { inverse: true } });
-  const table = blessed.box({ parent: screen, top: 2, left: 0, width: '100%', bottom: FOOTER, tags: true });
+  // No wrapping: blessed word-wraps a tagged (selected) row that fills the width exactly.
+  const table = blessed.box({ parent: screen, top: 2, left: 0, width: '100%', bottom: FOOTER, tags: true, wrap: false });
   const foot = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: FOOTER, wrap: false, style: { fg: 'cyan' } });
   const limits = blessed.box({ parent: screen, top: 1, left: 0, width: '50%', height: TOP_BOXES, border: 'line', label: ' limits ', hidden: true });
   const charts = blessed.box({ parent: screen, top: 1, left: '50%', width: '50%', height: TOP_BOXES, border: 'line', label: ' last minutes ', hidden: true });

@@ -323,7 +323,7 @@ export class Workload {
   describe(): Omit<WorkloadSample, 'stats' | 'cgroupPath'> {
     const { spec, state } = this;
     return {
-      id: spec.id, name: spec.name, labels: spec.labels, state: state.status, restartCount: state.restartCount,
+      id: spec.id, name: spec.name, source: 'corral', labels: spec.labels, state: state.status, restartCount: state.restartCount,
       oomKillCount: state.oomKillCount, startedAt: this.running ? Date.parse(state.startedAt) / 1000 : 0,
       limits: spec.limits, logs: { messages: { ...this.lineCounts.messages }, bytes: this.lineCounts.bytes, drivers: this.driverTotals() },
     };

@@ -1,0 +1,106 @@
+import * as path from 'node:path';
+import { CgroupHandle, Detection } from '../../engine/cgroups';
+import { Candidate, namedCgroups } from './cgroupdirs';
+import { DockerScanner } from './docker';
+import { Discovered, WatchedWorkload } from './entry';
+import { CgroupOpener, startedAtOf } from './opener';
+import { systemdServices } from './systemd';
+import { WatchOptions } from './options';
+
+export { WatchedWorkload } from './entry';
+export { NO_WATCH } from './options';
+export type { WatchOptions } from './options';
+
+/**
+ * Workloads corral did not start, found again every few seconds (a readdir or two, JSON parsed
+ * only when it changed): Docker's containers, systemd's services and cgroups the operator named.
+ * Read-only: their cgroups are opened for stats, never written to.
+ */
+export class Watcher {
+  private readonly byId = new Map<string, WatchedWorkload>();
+  private readonly docker: DockerScanner | undefined;
+  private readonly opener: CgroupOpener;
+  private readonly root: string;
+  private timer: NodeJS.Timeout | undefined;
+  private scanning = false;
+
+  constructor(private readonly o: WatchOptions, detection: Detection, private readonly warn: (text: string) => void) {
+    this.opener = new CgroupOpener(detection);
+    this.docker = o.docker ? new DockerScanner(o.docker) : undefined;
+    this.root = path.posix.normalize(`/${o.cgroupRoot}`);
+  }
+
+  /** The first scan, then one every rescanMs. */
+  async start(): Promise<void> {
+    if (!this.o.docker && !this.o.systemd && !this.o.cgroups.length) return;
+    await this.rescan();
+    this.timer = setInterval(() => void this.rescan(), this.o.rescanMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    for (const w of this.byId.values()) w.close();
+    this.byId.clear();
+  }
+
+  list(): WatchedWorkload[] {
+    return [...this.byId.values()].sort((a, b) => a.info.name.localeCompare(b.info.name));
+  }
+
+  /** By prefixed name (docker:web), full id or unique id prefix. */
+  find(ref: string): WatchedWorkload | undefined {
+    const all = [...this.byId.values()];
+    const exact = this.byId.get(ref) ?? all.find((w) => w.info.name === ref);
+    if (exact || !ref) return exact;
+    const byPrefix = all.filter((w) => w.info.id.startsWith(ref));
+    return byPrefix.length === 1 ? byPrefix[0] : undefined;
+  }
+
+  async rescan(): Promise<void> {
+    if (this.scanning) return;
+    this.scanning = true;
+    try {
+      const seen = new Set<string>();
+      for (const c of this.candidates()) {
+        if (seen.has(c.found.id)) continue;
+        seen.add(c.found.id);
+        await this.refresh(c);
+      }
+      for (const [id, w] of this.byId) if (!seen.has(id)) { w.close(); this.byId.delete(id); }
+    } catch (e) {
+      this.warn(`watch: rescan failed: ${(e as Error).message}`);
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  private candidates(): Candidate[] {
+    const inRoot = (c: Candidate): Candidate => ({ ...c, cgroups: c.cgroups.map((p) => path.posix.join(this.root, p)) });
+    return [
+      ...(this.docker?.scan().map(inRoot) ?? []),
+      ...(this.o.systemd ? systemdServices(this.opener, this.root) : []),
+      ...namedCgroups(this.o.cgroups, this.opener),
+    ];
+  }
+
+  private async refresh(c: Candidate): Promise<void> {
+    const w = this.byId.get(c.found.id);
+    // A stopped container has no stats (dockerd removes its cgroup anyway).
+    const live = c.found.source !== 'docker' || c.found.state === 'running';
+    const cgPath = (live && c.cgroups.find((p) => this.opener.exists(p))) || '';
+    let handle: CgroupHandle | undefined = w?.cgroupHandle?.path === cgPath ? w.cgroupHandle : undefined;
+    if (!handle && cgPath) handle = await this.opener.open(cgPath).catch(() => undefined);
+    const found: Discovered = { ...c.found, cgroupPath: cgPath || (w?.info.cgroupPath ?? '') };
+    if (found.source !== 'docker') {
+      // Known by the cgroup only: running while processes are in it.
+      let pids: number[] = [];
+      try { pids = handle?.pids() ?? []; } catch { /* removed meanwhile */ }
+      found.state = pids.length ? 'running' : 'exited';
+      found.startedAt = startedAtOf(pids);
+      found.pid = pids[0] ?? 0;
+    }
+    if (w) w.update(found, handle);
+    else this.byId.set(found.id, new WatchedWorkload(found, handle));
+  }
+}
