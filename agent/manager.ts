@@ -95,6 +95,15 @@ export class WorkloadManager {
     return { workload: w, warnings: [...warnings, ...health.warnings] };
   }
 
+  /**
+   * Every check `create` makes, creating nothing (`POST /workloads?dryRun=1`, for `corral up`,
+   * which validates a whole file before it changes anything). A name in use is no error here:
+   * `up` replaces its own workloads.
+   */
+  check(req: CreateRequest): { spec: WorkloadSpec; warnings: string[] } {
+    return this.validate(req, false);
+  }
+
   /** `update`: Docker's rules against what is set now; a refused update changes nothing. */
   async update(w: Workload, flags: ResourceFlags): Promise<string[]> {
     return this.userInput(async () => {
@@ -116,12 +125,12 @@ export class WorkloadManager {
     }
   }
 
-  private validate(req: CreateRequest): { spec: WorkloadSpec; warnings: string[] } {
+  private validate(req: CreateRequest, nameMustBeFree = true): { spec: WorkloadSpec; warnings: string[] } {
     try {
       if (typeof req.path !== 'string' || !req.path) throw new SpecError('no command given: put it after the options, e.g. corral run -- node app.js');
       const name = req.name ?? randomName((n) => this.byName(n) !== undefined);
       checkName(name);
-      if (this.byName(name)) throw this.nameConflict(name);
+      if (nameMustBeFree && this.byName(name)) throw this.nameConflict(name);
       const restartPolicy = parseRestartPolicy(req.restart ?? 'no');
       if (req.autoRemove && restartPolicy.name !== 'no') throw new SpecError('Conflicting options: cannot specify both --restart and --rm');
       if (req.user) resolveUser(req.user);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
-import { ResourceFlags } from '../engine/cgroups';
+import { ResourceFlags, toHostConfig } from '../engine/cgroups';
 import { Sampler, Snapshot } from '../engine/snapshot';
 import { snapshotJson } from './stats';
 import { LogReader, ReadOptions } from '../engine/logs/reader';
@@ -47,7 +47,12 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
     .route('GET', /^\/_ping$/, async () => ({ ok: true, pid: process.pid }))
     .route('GET', /^\/workloads$/, async (_q, _r, { query }) =>
       m.list().filter((w) => query.get('all') === '1' || w.running || w.state.status === 'restarting').map((w) => inspectWorkload(w, m.logPath(w), query.get('redact') !== '0')))
-    .route('POST', /^\/workloads$/, async (_q, _r, { body }) => {
+    .route('POST', /^\/workloads$/, async (_q, _r, { body, query }) => {
+      if (query.get('dryRun') === '1') {
+        // The limits as inspect's HostConfig would show them: `up` compares them with the running ones.
+        const { spec, warnings } = m.check((body ?? {}) as CreateRequest);
+        return { Warnings: warnings, HostConfig: toHostConfig(spec.limits) };
+      }
       const { workload, warnings } = await m.create((body ?? {}) as CreateRequest);
       return { Id: workload.spec.id, Warnings: warnings };
     })

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { defaultDataRoot } from '../dataroot';
 import { registerAgent } from './agent';
+import { registerCompose } from './compose';
 import { registerCreate } from './create';
 import { registerEvents } from './events';
 import { registerLifecycle } from './lifecycle';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerUpdate(program, ctx);
   registerStats(program, ctx);
   registerTop(program, ctx);
+  registerCompose(program, ctx);
   registerSystem(program, ctx);
   registerCompletion(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
