@@ -17,14 +17,14 @@ export const DEFAULT_DOCKER_ROOT = '/var/lib/docker';
 /** Nothing but corral's own workloads. */
 export const NO_WATCH: WatchOptions = Object.freeze({ docker: null, systemd: false, cgroups: [], cgroupRoot: '/', rescanMs: 3000 });
 
-export interface WatchFlags { watchDocker?: string | boolean; watchSystemd?: boolean; watchCgroup: string[] }
+export interface WatchFlags { watchDocker?: string | boolean; watchSystemd?: boolean; watchCgroup?: string[] }
 
 /** `corral agent --watch-docker[=DIR] --watch-systemd --watch-cgroup PATH...` (and their env equivalents). */
 export function addWatchOptions(cmd: Command): Command {
   return cmd
     .option('--watch-docker [dir]', `also show Docker's containers, read-only, from DIR (default ${DEFAULT_DOCKER_ROOT}; env CORRAL_WATCH_DOCKER=DIR or 1)`)
     .option('--watch-systemd', 'also show systemd services (system.slice/*.service), read-only (env CORRAL_WATCH_SYSTEMD=1)')
-    .option('--watch-cgroup <path>', 'also show this cgroup, read-only; repeatable (env CORRAL_WATCH_CGROUPS=PATH:PATH)', (v: string, all: string[]) => [...all, v], [] as string[]);
+    .option('--watch-cgroup <path>', 'also show this cgroup, read-only; repeatable (env CORRAL_WATCH_CGROUPS=PATH:PATH)', (v: string, all: string[] = []) => [...all, v]);
 }
 
 /** Flags win over the environment; CORRAL_WATCH_CGROUP_ROOT is for tests (discovery under their own cgroup). */
@@ -34,7 +34,7 @@ export function watchOptionsOf(f: WatchFlags, env: NodeJS.ProcessEnv = process.e
   return {
     docker: docker === undefined || docker === false ? null : docker === true ? DEFAULT_DOCKER_ROOT : docker,
     systemd: !!f.watchSystemd || env['CORRAL_WATCH_SYSTEMD'] === '1',
-    cgroups: f.watchCgroup.length ? f.watchCgroup : (env['CORRAL_WATCH_CGROUPS'] ?? '').split(':').filter(Boolean),
+    cgroups: f.watchCgroup ?? (env['CORRAL_WATCH_CGROUPS'] ?? '').split(':').filter(Boolean),
     cgroupRoot: env['CORRAL_WATCH_CGROUP_ROOT'] || '/',
     rescanMs: 3000,
   };
