@@ -347,8 +347,9 @@ describe('security: a socket group that cannot be found', { skip: ROOT ? false :
     fs.mkdirSync(path.join(containers, planted), { recursive: true });
     fs.mkdirSync(path.join(agent.root, 'sentinel'));
     fs.writeFileSync(path.join(containers, planted, 'config.json'), JSON.stringify({ spec: { id: '../sentinel', name: 'planted', logConfigs: [] }, state: { status: 'exited' } }));
+    const was = process.env['CORRAL_SOCKET_GROUP'];
     process.env['CORRAL_SOCKET_GROUP'] = `corral-no-such-group-${process.pid}`;
-    try { await agent.start(); } finally { delete process.env['CORRAL_SOCKET_GROUP']; }
+    try { await agent.start(); } finally { if (was === undefined) delete process.env['CORRAL_SOCKET_GROUP']; else process.env['CORRAL_SOCKET_GROUP'] = was; }
   });
   after(() => agent.stop());
 
@@ -368,5 +369,27 @@ describe('security: a socket group that cannot be found', { skip: ROOT ? false :
     const r = await agent.run(['rm', '-f', '../sentinel']);
     assert.equal(r.code, 125);
     assert.ok(fs.existsSync(path.join(agent.root, 'sentinel')));
+  });
+});
+
+const hasGroup = (name: string) => { try { execFileSync('getent', ['group', name], { stdio: 'ignore' }); return true; } catch { return false; } };
+
+describe('security: the default socket group', { skip: !ROOT ? 'needs root' : hasGroup('corral') ? 'group corral exists on this host (the test creates it and removes it afterwards)' : false }, () => {
+  const agent = new TestAgent();
+  before(async () => {
+    const was = process.env['CORRAL_SOCKET_GROUP'];
+    delete process.env['CORRAL_SOCKET_GROUP']; // the product's default, not the tests' root
+    try { await agent.start(); } finally { if (was !== undefined) process.env['CORRAL_SOCKET_GROUP'] = was; }
+  });
+  after(async () => {
+    await agent.stop();
+    if (hasGroup('corral')) execFileSync('groupdel', ['corral']);
+  });
+
+  it('is corral, created as a system group when missing', () => {
+    const [, , gid] = execFileSync('getent', ['group', 'corral'], { encoding: 'utf8' }).split(':');
+    assert.ok(Number(gid) < 1000, `a system gid, got ${gid}`);
+    assert.equal(fs.statSync(agent.socket).gid, Number(gid));
+    assert.match(fs.readFileSync(path.join(agent.root, 'agent.log'), 'utf8'), /corral\.sock is 0660 root:corral \(group corral created\)/);
   });
 });

@@ -5,6 +5,10 @@ import * as path from 'node:path';
 
 export const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'corral');
 
+// Agents started by tests (TestAgent, autostart) give their socket to root's group: the default,
+// group corral created when missing, would add a group to the host.
+process.env['CORRAL_SOCKET_GROUP'] ??= 'root';
+
 export interface RunResult { code: number; stdout: string; stderr: string }
 
 /** Runs the real CLI as a user would; resolves with its exit code and output. */
