@@ -148,6 +148,29 @@ describe('corral up / down / config', { skip }, () => {
     fs.writeFileSync(path.join(dir, 'corral.yaml'), good);
   });
 
+  it('reports every workload the agent refuses, each at the key (or the default) at fault', async () => {
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), `defaults:
+  logging: { driver: json-file, options: { max-size: 10q } }
+workloads:
+  api:
+    command: [x]
+    restart: sometimes
+    user: nobody-such-user
+  db:
+    command: [x]
+    resources: { memory: 64m, memory-swap: 32m }
+`);
+    const r = await inDir(['up', '-d', '-f', 'bad.yaml']);
+    assert.equal(r.code, 125);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 4, r.stderr);
+    assert.match(lines[0]!, /^bad\.yaml:2: defaults\.logging\.options\.max-size: invalid value "10q" for log opt max-size: /);
+    assert.match(lines[1]!, /^bad\.yaml:6: workloads\.api\.restart: invalid restart policy format: unknown policy "sometimes"/);
+    assert.match(lines[2]!, /^bad\.yaml:7: workloads\.api\.user: unable to find user nobody-such-user/);
+    assert.equal(lines[3], 'bad.yaml:10: workloads.db.resources.memory-swap: Minimum memoryswap limit should be larger than memory limit, see usage');
+    assert.deepEqual(Object.keys(await state()).sort(), ['bystander', 'web', 'worker-1'], 'nothing created');
+  });
+
   it('up without -d follows the logs, prefixed; Ctrl-C stops the workloads', async () => {
     const child = spawn(process.execPath, [BIN, '--data-root', agent.root, 'up'], { cwd: dir, env: { ...process.env, CORRAL_NO_AUTOSTART: '1' } });
     spawned.add(child);
