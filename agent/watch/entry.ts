@@ -76,7 +76,7 @@ export class WatchedWorkload implements SampleSource {
     };
   }
 
-  /** Takes a rescan's findings; the handle is kept while the cgroup path stays the same. */
+  /** Takes a rescan's findings and its newly opened handle (the old one is closed). */
   update(info: Discovered, handle: CgroupHandle | undefined): void {
     if (handle !== this.handle) this.handle?.close();
     this.handle = handle;

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CgroupHandle, Detection } from '../../engine/cgroups';
+import { Detection } from '../../engine/cgroups';
 import { Candidate, namedCgroups } from './cgroupdirs';
 import { DockerScanner } from './docker';
 import { Discovered, WatchedWorkload } from './entry';
@@ -89,8 +89,9 @@ export class Watcher {
     // A stopped container has no stats (dockerd removes its cgroup anyway).
     const live = c.found.source !== 'docker' || c.found.state === 'running';
     const cgPath = (live && c.cgroups.find((p) => this.opener.exists(p))) || '';
-    let handle: CgroupHandle | undefined = w?.cgroupHandle?.path === cgPath ? w.cgroupHandle : undefined;
-    if (!handle && cgPath) handle = await this.opener.open(cgPath).catch(() => undefined);
+    // Opened afresh each time: limits changed meanwhile (docker update) are read back, and a
+    // cgroup made again under the same path (a restarted container) is the new one.
+    const handle = cgPath ? await this.opener.open(cgPath).catch(() => undefined) : undefined;
     const found: Discovered = { ...c.found, cgroupPath: cgPath || (w?.info.cgroupPath ?? '') };
     if (found.source !== 'docker') {
       // Known by the cgroup only: running while processes are in it.

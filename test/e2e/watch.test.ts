@@ -80,6 +80,7 @@ describe('watched workloads: Docker containers, systemd services and named cgrou
   let agent: TestAgent;
   let docker: ReturnType<typeof dockerRoot>;
   let dockerPid = 0;
+  let webCgroup: string[] = [];
   let url = '';
   const stats = async () => {
     const r = await agent.run(['stats', '--no-stream', '-a', '--format', 'json']);
@@ -89,9 +90,9 @@ describe('watched workloads: Docker containers, systemd services and named cgrou
 
   before(async () => {
     // Docker's cgroupfs layout (cpuset left out: as on systemd hosts, a cgroup need not be in every hierarchy).
-    const web = cgroups.make(`docker/${ID}`, ['memory', 'cpu', 'cpuacct', 'pids', 'blkio']);
-    fs.writeFileSync(path.join(web[0]!, 'memory.limit_in_bytes'), String(64 * MiB));
-    dockerPid = await cgroups.sleepIn(web);
+    webCgroup = cgroups.make(`docker/${ID}`, ['memory', 'cpu', 'cpuacct', 'pids', 'blkio']);
+    fs.writeFileSync(path.join(webCgroup[0]!, 'memory.limit_in_bytes'), String(64 * MiB));
+    dockerPid = await cgroups.sleepIn(webCgroup);
     await cgroups.sleepIn(cgroups.make('system.slice/fake.service', ['memory', 'pids']));
     await cgroups.sleepIn(cgroups.make('mine', ['memory', 'cpuacct']));
     docker = dockerRoot(dockerPid);
@@ -162,6 +163,11 @@ describe('watched workloads: Docker containers, systemd services and named cgrou
       assert.match(r.stderr, /(docker:web|systemd:fake\.service) is watched, not managed by corral \(read-only\)/, args.join(' '));
     }
     process.kill(dockerPid, 0); // still running
+  });
+
+  it('sees limits changed outside corral (docker update) on its next rescan', async () => {
+    fs.writeFileSync(path.join(webCgroup[0]!, 'memory.limit_in_bytes'), String(48 * MiB)); // our own cgroup
+    await eventually('the new limit', async () => (await stats()).find((r) => r.name === 'docker:web')?.memLimit === 48 * MiB, 100, 100);
   });
 
   it('shows them in top, where stop says read-only', { skip: HAS_TMUX ? false : 'tmux missing: apt-get install tmux' }, async () => {
