@@ -168,8 +168,9 @@ export class WorkloadManager {
       clock: this.deps.clock,
       cgroups: this.deps.cgroups.backend,
       warn: this.deps.warn,
-      openOutlets: () => openOutlets(planOutlets(spec.logConfigs), this.contextOf(spec, () => w.state.pid), (text: string) => this.deps.warn(`${text} (${spec.name})`)),
-      changed: (x) => this.deps.store.save({ spec: x.spec, state: x.state }),
+      openOutlets: () => openOutlets(planOutlets(spec.logConfigs), this.contextOf(spec, () => w.state.pid), (text: string) => this.deps.warn(`${text} (${spec.name})`),
+        (action, attrs) => this.deps.event(w, action, attrs)),
+      changed: (x) => this.save(x),
       event: (x, action, attrs) => this.deps.event(x, action, attrs),
       finished: (x) => { if (x.spec.autoRemove) void this.remove(x, true).catch(() => {}); },
       dir: this.deps.store.dirOf(spec.id),
@@ -177,6 +178,15 @@ export class WorkloadManager {
     });
     this.byId.set(spec.id, w);
     return w;
+  }
+
+  /** Persists a workload's state; a full disk must not stop the agent (the next save catches up). */
+  private save(w: Workload): void {
+    try {
+      this.deps.store.save({ spec: w.spec, state: w.state });
+    } catch (e) {
+      this.deps.warn(`${w.spec.name}: state not saved: ${(e as Error).message}`);
+    }
   }
 
   /** By full id, exact name, or unique id prefix (Docker's rules). */

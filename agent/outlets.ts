@@ -2,13 +2,24 @@ import { DriverContext } from '../engine/logs/driver';
 import { Outlet } from '../engine/logs/outlet';
 import { PlannedOutlet } from './logplan';
 
-/** Opens the outlets of one run; if one driver fails to open, those already open are closed. */
-export async function openOutlets(plan: readonly PlannedOutlet[], ctx: DriverContext, warn: (text: string) => void): Promise<Outlet[]> {
+/**
+ * Opens the outlets of one run; if one driver fails to open, those already open are closed.
+ * A local driver's failing writes (a full disk) are an event once per episode (`log-write-error`),
+ * not once per retry.
+ */
+export async function openOutlets(
+  plan: readonly PlannedOutlet[], ctx: DriverContext, warn: (text: string) => void,
+  event: (action: string, attrs: Record<string, string>) => void = () => {},
+): Promise<Outlet[]> {
   const opened: Outlet[] = [];
   try {
     for (const p of plan) {
       const driver = await p.def.create(p.options, ctx);
-      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, name: p.name, remote: p.remote, onError: (e) => warn(`${p.name}: ${e.message}`) }));
+      const onError = (e: Error, first: boolean) => {
+        warn(`${p.name}: ${e.message}`);
+        if (first && !p.remote) event('log-write-error', { driver: p.name, error: e.message });
+      };
+      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, retry: p.def.retry, name: p.name, remote: p.remote, onError }));
     }
     return opened;
   } catch (e) {

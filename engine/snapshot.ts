@@ -11,6 +11,8 @@ export interface DriverSample {
   /** Sends that failed (each retry or fail counts one). */
   errors: number;
   retries: number;
+  /** Writes to local files that failed (json-file: disk full, I/O errors); absent for drivers that write none. */
+  writeErrors?: number;
   /** Bytes of line data waiting in the outlet now. */
   queuedBytes: number;
 }

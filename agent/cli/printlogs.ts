@@ -33,7 +33,14 @@ export function formatMessage(m: LogMessage, o: PrintOptions): Buffer {
 }
 
 async function put(out: Writable, data: Buffer | string): Promise<void> {
-  if (!out.write(data)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+  if (out.write(data)) return;
+  // Whichever comes first; the other's listeners go, or a long output piles them up (MaxListenersExceededWarning).
+  const done = new AbortController();
+  try {
+    await Promise.race([once(out, 'drain', { signal: done.signal }), once(out, 'close', { signal: done.signal })]);
+  } finally {
+    done.abort();
+  }
 }
 
 /**

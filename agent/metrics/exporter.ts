@@ -97,12 +97,14 @@ class DeviceRows {
   }
 }
 
-/** A log driver's rows in one workload: dropped lines by reason, queued bytes. */
+/** A log driver's rows in one workload: dropped lines by reason, failed writes, queued bytes. */
 class DriverRows {
   private readonly dropped: Array<{ reason: string; row: Row }> = [];
   readonly queue: Row;
+  readonly writeErrors: Row;
   constructor(private readonly name: string, readonly driver: string) {
     this.queue = row({ name, driver });
+    this.writeErrors = row(this.queue.sharedLabels);
   }
   reason(i: number, reason: string): Row {
     let r = this.dropped[i];
@@ -317,6 +319,8 @@ export class MetricsExporter {
       })],
       [c.driverErrors, (out) => { for (const [driver, t] of this.perDriver) put(out, this.driverTotals(driver).errors, t.errors, true); }],
       [c.driverRetries, (out) => { for (const [driver, t] of this.perDriver) put(out, this.driverTotals(driver).retries, t.retries, true); }],
+      // Only drivers that write files have the count (put skips undefined).
+      [c.writeErrors, eachDriver((out, rows, d, i) => put(out, rows.driver(i, d).writeErrors, d.writeErrors, true))],
       [c.queueBytes, eachDriver((out, rows, d, i) => put(out, rows.driver(i, d).queue, d.queuedBytes, false))],
       // Unlabelled: always present, 0 before the first pass (as prom-client's reset() leaves them).
       [c.samplerDuration, (out) => put(out, this.samplerRows.duration, finite(this.snap?.durationSeconds), false)],

@@ -70,6 +70,7 @@ export const CORRAL_FAMILIES = {
   dropped: { name: 'corral_log_dropped_total', help: 'Log lines dropped, by driver and reason.', type: 'counter' }, // name, driver, reason
   driverErrors: { name: 'corral_log_driver_errors_total', help: 'Failed sends of a log driver.', type: 'counter' }, // driver
   driverRetries: { name: 'corral_log_driver_retries_total', help: 'Sends a log driver repeated after a retryable error.', type: 'counter' }, // driver
+  writeErrors: { name: 'corral_log_write_errors_total', help: 'Failed writes to a workload\'s log files (disk full, I/O errors), by driver.', type: 'counter' }, // name, driver
   queueBytes: { name: 'corral_log_queue_bytes', help: 'Log bytes waiting in a driver\'s queue.', type: 'gauge' }, // name, driver
   samplerDuration: { name: 'corral_sampler_duration_seconds', help: 'Time the last sampling pass took.', type: 'gauge' }, // none
   samplerErrors: { name: 'corral_sampler_errors_total', help: 'cgroup reads that failed while sampling.', type: 'counter' }, // none

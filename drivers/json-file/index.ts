@@ -20,16 +20,33 @@ export class JsonFileDriver implements LogDriver {
   readonly name = 'json-file';
   private scratch = Buffer.allocUnsafe(1 << 20);
   private ends = new Int32Array(1024);
+  /** Entries of the current send already in the file. */
+  private appended = 0;
+  /** A batch cut short by a failed write (a rotation cut it in pieces): its first `done` entries are written, a retry skips them. */
+  private partial: { batch: readonly LogMessage[]; done: number } | undefined;
+  private failedWrites = 0;
 
   constructor(readonly file: LogFile, private readonly encoder: JsonEntryEncoder) {}
 
   async send(batch: readonly LogMessage[]): Promise<SendResult> {
+    const done = this.partial?.batch === batch ? this.partial.done : 0;
+    this.partial = undefined;
+    this.appended = 0;
     try {
-      this.write(batch);
+      this.file.reconcile();
+      this.write(done ? batch.slice(done) : batch);
       return { status: 'ok' };
     } catch (e) {
+      // Disk full or the like: the outlet retries (blocking mode blocks, non-blocking drops what no longer fits).
+      this.failedWrites++;
+      if (done + this.appended > 0) this.partial = { batch, done: done + this.appended };
       return { status: 'retry', error: e as Error };
     }
+  }
+
+  /** Writes that failed (each retry of a batch counts again). */
+  writeErrors(): number {
+    return this.failedWrites;
   }
 
   async close(): Promise<void> {
@@ -68,6 +85,7 @@ export class JsonFileDriver implements LogDriver {
 
   private append(out: Buffer, a: number, b: number, batch: readonly LogMessage[], from: number, to: number): void {
     if (to > from) this.file.append(out.subarray(a, b), to - from, this.encoder.timeText(batch[to - 1]!.time));
+    this.appended += to - from;
   }
 }
 
@@ -82,6 +100,8 @@ export const jsonFile: DriverDefinition<JsonFileOptions> = {
   name: 'json-file',
   parseOptions: parseJsonFileOptions,
   batch: { maxEvents: 1 << 20, maxBytes: 64 << 20, flushMs: 0 },
+  // A full disk gets space back with no one telling us: look again soon, not after up to 30 s.
+  retry: { baseMs: 100, capMs: 1000 },
   create: async (o, ctx) => openJsonFileDriver(o, ctx),
   openReader: (_o, ctx) => openJsonFileReader(pathSource(jsonLogPath(ctx))),
 };

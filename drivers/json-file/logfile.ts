@@ -13,8 +13,10 @@ export interface LogFileOptions {
 export interface LogFileEvents {
   /** After bytes were appended to the current file. */
   write(): void;
-  /** After the current file was rotated away and a new one opened. */
+  /** After the current file was rotated away and a new one opened (or recreated after it was deleted from outside). */
   rotate(): void;
+  /** The current file was found cut shorter from outside (logrotate copytruncate): followers read it again from the start. */
+  truncate(): void;
   /** After the writer closed: nothing more will be written. */
   close(): void;
 }
@@ -61,10 +63,33 @@ export class LogFile {
     return this.opts.maxSize !== null && this.size >= this.opts.maxSize;
   }
 
+  /**
+   * Notices what was done to the current file from outside since the last write: deleted (its
+   * folder too, perhaps) -> recreated, as a new generation, so followers move on to it;
+   * truncated (logrotate copytruncate) -> sizes count from what is left, followers start it over.
+   */
+  reconcile(): void {
+    const st = fs.fstatSync(this.fd);
+    if (st.nlink === 0) {
+      const fd = openCurrent(this.path, 0);
+      this.switchTo(fd, fs.fstatSync(fd).size);
+      this.emit('rotate');
+    } else if (st.size < this.size) {
+      this.size = st.size;
+      this.emit('truncate');
+    }
+  }
+
   /** Appends whole entries (count of them, the last one stamped lastTime). */
   append(bytes: Buffer, entries: number, lastTime: string): void {
     let off = 0;
-    while (off < bytes.length) off += fs.writeSync(this.fd, bytes, off, bytes.length - off);
+    try {
+      while (off < bytes.length) off += fs.writeSync(this.fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      // Cut short (disk full): take back what went in, so no half entry stays and a retry writes it whole.
+      if (off > 0) this.takeBack(off);
+      throw e;
+    }
     this.size += bytes.length;
     this.lastTime = lastTime;
     this.counts.set(this.gen, (this.counts.get(this.gen) ?? 0) + entries);
@@ -78,7 +103,6 @@ export class LogFile {
    */
   rotate(): void {
     const n = this.opts.maxFiles;
-    fs.closeSync(this.fd);
     if (n < 2) {
       this.discard(this.path);
     } else {
@@ -88,15 +112,12 @@ export class LogFile {
         renameQuiet(`${this.path}.${i - 1}`, `${this.path}.${i}`);
         renameQuiet(`${this.path}.${i - 1}.gz`, `${this.path}.${i}.gz`);
       }
-      fs.renameSync(this.path, `${this.path}.1`);
+      renameQuiet(this.path, `${this.path}.1`); // gone when deleted from outside
     }
     const rotatedGen = this.gen;
     const rotatedLast = this.lastTime;
-    this.fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o640);
-    this.size = 0;
-    this.gen++;
-    this.counts.set(this.gen, 0);
-    this.counts.delete(this.gen - KEEP_COUNTS);
+    // The old fd is closed only once the new file is open: a failed open leaves a valid fd behind.
+    this.switchTo(openCurrent(this.path, fs.constants.O_TRUNC), 0);
     if (this.opts.compress && n >= 2) this.startCompression(rotatedGen, rotatedLast);
     this.emit('rotate');
   }
@@ -132,6 +153,23 @@ export class LogFile {
     this.emit('close');
   }
 
+  /** Makes fd the current file, of a new generation. */
+  private switchTo(fd: number, size: number): void {
+    fs.closeSync(this.fd);
+    this.fd = fd;
+    this.size = size;
+    this.gen++;
+    this.counts.set(this.gen, 0);
+    this.counts.delete(this.gen - KEEP_COUNTS);
+  }
+
+  /** Cuts the last `bytes` written off the end of the current file. */
+  private takeBack(bytes: number): void {
+    try {
+      fs.ftruncateSync(this.fd, Math.max(0, fs.fstatSync(this.fd).size - bytes));
+    } catch { /* left as it is: readers skip the torn entry and say so */ }
+  }
+
   /** Takes p out of the chain now (a synchronous rename) and deletes it in the background. */
   private discard(p: string): void {
     const trash = `${this.path}${TRASH}${this.trashSeq++}`;
@@ -160,6 +198,18 @@ export class LogFile {
 
   private emit(ev: keyof LogFileEvents): void {
     for (const l of this.listeners) l[ev]?.();
+  }
+}
+
+/** Opens the current file for appending, creating it, and its folder if that was removed from outside. */
+function openCurrent(file: string, flags: number): number {
+  const mode = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | flags;
+  try {
+    return fs.openSync(file, mode, 0o640);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o710 });
+    return fs.openSync(file, mode, 0o640);
   }
 }
 

@@ -19,6 +19,8 @@ export interface LogDriver {
    * (awslogs: too old, too new, ...), by reason. The agent counts them as dropped, not sent.
    */
   rejections?(): Record<string, number>;
+  /** Drivers that write local files: writes that failed (disk full, I/O error), counted apart from a server's errors. */
+  writeErrors?(): number;
 }
 
 /** What a driver knows of the workload it logs for; no agent objects leak in here. */
@@ -47,6 +49,8 @@ export interface DriverDefinition<O> {
   /** Validates the driver's own options (generic ones like `mode` are removed first); throws OptionError. */
   parseOptions(opts: Readonly<Record<string, string>>): O;
   readonly batch: BatchPolicy;
+  /** Back-off between retries of a failed send, when the outlet's default (100 ms doubling to 30 s) does not fit. */
+  readonly retry?: { baseMs: number; capMs: number };
   create(o: O, ctx: DriverContext): Promise<LogDriver>;
   /** Drivers whose logs can be read back without the agent's running writer (json-file after a restart). */
   openReader?(o: O, ctx: DriverContext): LogReader;

@@ -23,8 +23,8 @@ export interface OutletOptions {
   name?: string;
   /** A remote server: the end of a run does not wait for this outlet to drain (it drains in the background). */
   remote?: boolean;
-  /** Called on every failed send; the caller rate-limits what it prints. */
-  onError?: (e: Error) => void;
+  /** Called on every failed send (first: none failed since the last one that went through); the caller rate-limits what it prints. */
+  onError?: (e: Error, first: boolean) => void;
 }
 
 /**
@@ -47,6 +47,8 @@ export class Outlet {
   private readonly abort = new AbortController();
   private readonly waiters: (() => void)[] = [];
   private idle: (() => void) | undefined;
+  /** The last send failed: errors until the next success are one episode. */
+  private failing = false;
   readonly stats: OutletStats = { sent: 0, queuedBytes: 0, errors: 0, retries: 0, dropped: { 'buffer-full': 0, 'send-failed': 0, closed: 0 } };
 
   constructor(readonly driver: LogDriver, private readonly opts: OutletOptions) {}
@@ -148,9 +150,10 @@ export class Outlet {
       } catch (e) {
         r = { status: 'retry' as const, error: e as Error };
       }
-      if (r.status === 'ok') { this.stats.sent += batch.length; return; }
+      if (r.status === 'ok') { this.stats.sent += batch.length; this.failing = false; return; }
       this.stats.errors++;
-      this.opts.onError?.(r.error);
+      this.opts.onError?.(r.error, !this.failing);
+      this.failing = true;
       if (r.status === 'fail') { this.stats.dropped['send-failed'] += batch.length; return; }
       if (this.abort.signal.aborted) { this.stats.dropped.closed += batch.length; return; }
       await sleep(Math.max(r.retryAfterMs ?? 0, fullJitter(attempt, retry.baseMs, retry.capMs)), this.abort.signal);

@@ -341,6 +341,8 @@ function addOutlet(into: Map<string, DriverSample>, o: Outlet, live: boolean): v
   t.sent += s.sent;
   t.errors += s.errors;
   t.retries += s.retries;
+  const failedWrites = o.driver.writeErrors?.();
+  if (failedWrites !== undefined) t.writeErrors = (t.writeErrors ?? 0) + failedWrites;
   if (live) t.queuedBytes += s.queuedBytes;
   for (const [reason, n] of Object.entries(s.dropped)) t.dropped[reason] = (t.dropped[reason] ?? 0) + n;
   for (const [reason, n] of Object.entries(o.driver.rejections?.() ?? {})) {

@@ -19,6 +19,8 @@ export class LiveSource implements ChainSource {
   private readonly pinned = new Map<number, ChainFile>();
   /** The generation the follower holds; newer ones get pinned. */
   private heldGen = -1;
+  /** The generation that was cut shorter from outside while the follower held it (-1: none). */
+  private truncatedGen = -1;
 
   constructor(private readonly lf: LogFile) {}
 
@@ -43,7 +45,8 @@ export class LiveSource implements ChainSource {
   }
 
   watch(wake: () => void): () => void {
-    const off = this.lf.on({ write: () => { this.pinCurrent(); wake(); }, rotate: wake, close: wake });
+    const truncate = () => { if (this.heldGen === this.lf.generation) this.truncatedGen = this.heldGen; wake(); };
+    const off = this.lf.on({ write: () => { this.pinCurrent(); wake(); }, rotate: wake, truncate, close: wake });
     return () => {
       off();
       for (const f of this.pinned.values()) f.close();
@@ -69,6 +72,7 @@ export class LiveSource implements ChainSource {
 
   state(held: ChainFile): FileState {
     this.heldGen = held.gen;
+    if (this.truncatedGen === held.gen) { this.truncatedGen = -1; return 'truncated'; }
     if (held.gen < this.lf.generation) return 'complete';
     return this.lf.isClosed ? 'ended' : 'live';
   }
