@@ -164,7 +164,7 @@ describe('security', { skip: ROOT ? false : 'needs root (runs the CLI and worklo
       since = new Date(Date.now() - 1000).toISOString();
       const closed = await freePort();
       const r = await agent.run(['run', '-d', '--name', 'sec', '-e', `AWS_SECRET_ACCESS_KEY=${S.aws}`, '-e', `DB_PASSWORD=${S.pw}`, '-e', 'PLAIN=visible',
-        '-l', `db=redis://:${S.label}@cache:6379`, '--log-driver', 'json-file', '--log-driver', 'mongodb',
+        '-l', `db=redis://:${S.label}@cache:6379`, '-l', 'in"ject\n=v"al\n} 1\nforged_metric 1', '--log-driver', 'json-file', '--log-driver', 'mongodb',
         '--log-opt', `mongodb:mongodb-uri=mongodb://app:${S.mongo}@127.0.0.1:${closed}/corral`,
         '--', 'sh', '-c', 'echo "env $AWS_SECRET_ACCESS_KEY $DB_PASSWORD"; sleep 60', `postgres://u:${S.arg}@db`]);
       assert.equal(r.code, 0, r.stderr);
@@ -217,6 +217,9 @@ describe('security', { skip: ROOT ? false : 'needs root (runs the CLI and worklo
       assert.deepEqual(leaks(text), []);
       assert.doesNotMatch(text, /visible|AWS_SECRET_ACCESS_KEY|DB_PASSWORD|PLAIN/);
       if (text.includes('container_label_db=')) assert.match(text, /container_label_db="redis:\/\/:\*\*\*@cache:6379"/);
+      // A label can't add a line of its own: keys are sanitized, values escaped.
+      assert.doesNotMatch(text, /^forged_metric/m);
+      for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) assert.match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? \S+$/, line);
     });
 
     it('errors that echo log opts mask them', async () => {
