@@ -84,7 +84,21 @@ export class TestAgent {
 
   async stop(): Promise<void> {
     await this.stopAgent();
-    removeCgroupParent(this.cgroupParent);
+    // A task that has just exited can keep a cgroup busy for a moment: retry a little, then say what is left.
+    for (let i = 0; ; i++) {
+      try {
+        removeCgroupParent(this.cgroupParent);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || i >= 40) {
+          const left = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => { try { return fs.readdirSync(path.join('/sys/fs/cgroup', h, this.cgroupParent), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${h}/${d.name}`); } catch { return []; } });
+          let log = '';
+          try { log = fs.readFileSync(path.join(this.root, 'agent.log'), 'utf8').slice(-2000); } catch { /* none */ }
+          throw new Error(`${(e as Error).message}; cgroups left under ${this.cgroupParent}: ${left.join(' ') || 'none'}; agent.log ends:\n${log}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     fs.rmSync(this.root, { recursive: true, force: true });
   }
 }
