@@ -56,6 +56,9 @@ export class TestAgent {
 
   get socket(): string { return path.join(this.root, 'corral.sock'); }
 
+  /** The agent process is up (started and not exited). */
+  get running(): boolean { return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null; }
+
   async start(): Promise<void> {
     const log = fs.openSync(path.join(this.root, 'agent.log'), 'a');
     this.proc = spawn(process.execPath, [BIN, '--data-root', this.root, 'agent', '--cgroup-parent', this.cgroupParent, '--metrics-addr', this.metricsAddr, ...this.agentArgs], { stdio: ['ignore', log, log] });
