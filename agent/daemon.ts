@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCgroups } from '../engine/cgroups';
 import { IntervalSampler } from '../engine/sampler';
@@ -30,6 +31,8 @@ export interface AgentOptions {
   socketGroup?: string;
   /** Workloads corral did not start, shown read-only (agent/watch). */
   watch?: WatchOptions;
+  /** This host's name in metrics, events and log records (default os.hostname()): stable across a fleet. */
+  hostname?: string;
 }
 
 /** Prints at most `perSecond` lines a second and counts the rest, so a failing driver can't flood the log. */
@@ -56,6 +59,7 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   fs.mkdirSync(o.dataRoot, { recursive: true, mode: 0o711 });
   const pidFile = path.join(o.dataRoot, 'agent.pid');
   const socket = path.join(o.dataRoot, 'corral.sock');
+  const hostname = o.hostname || os.hostname();
   // The agent's own log never shows a secret, whatever a driver's error message echoes.
   const logRaw = rateLimited(50);
   const log = (text: string) => logRaw(redactText(text));
@@ -69,9 +73,9 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   const holder = findHolder();
   const manager = new WorkloadManager({
     store, clock, cgroups, warn: log,
-    holder,
+    holder, hostname,
     event: (w, action, attrs) => {
-      events.emit(action, w.spec.id, { ...redactValues(w.spec.labels), ...attrs, name: w.spec.name }, clock.nowNs());
+      events.emit(action, w.spec.id, { ...redactValues(w.spec.labels), ...attrs, name: w.spec.name, host: hostname }, clock.nowNs());
       log(`workload ${action} ${w.spec.name} ${w.spec.id.slice(0, 12)}${attrs ? ' ' + JSON.stringify(attrs) : ''}`);
     },
   });
@@ -88,13 +92,13 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   const watcher = new Watcher(o.watch ?? NO_WATCH, cgroups.detection, log);
   await watcher.start();
   const sampler = new IntervalSampler(() => [...manager.list(), ...watcher.list()], clock);
-  const metrics = o.metricsAddr ? await serveMetrics(new MetricsExporter(sampler), o.metricsAddr) : undefined;
+  const metrics = o.metricsAddr ? await serveMetrics(new MetricsExporter(sampler, hostname), o.metricsAddr) : undefined;
   if (o.metricsAddr) log(`metrics on http://${o.metricsAddr.host}:${o.metricsAddr.port}/metrics`);
   const api = new ApiServer();
   registerWatchRoutes(api, watcher, manager);
   registerRoutes(api, manager, events, sampler);
   registerSystemRoutes(api, {
-    manager, store, cgroups, dataRoot: o.dataRoot, cgroupParent: o.cgroupParent, holder,
+    manager, store, cgroups, dataRoot: o.dataRoot, cgroupParent: o.cgroupParent, holder, hostname,
     metricsAddr: o.metricsAddr ? `${o.metricsAddr.host}:${o.metricsAddr.port}` : 'off',
   });
   await api.listen(socket);

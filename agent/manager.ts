@@ -41,6 +41,8 @@ export interface ManagerDeps {
   warn(text: string): void;
   /** The workload holder binary (live restore), or undefined. */
   holder: string | undefined;
+  /** The agent's host identity, put on the wire by drivers that send a host. */
+  hostname?: string;
 }
 
 /** The agent's workloads: creation with every check up front, lookup by id, prefix or name, removal. */
@@ -159,7 +161,7 @@ export class WorkloadManager {
   private contextOf(s: WorkloadSpec, pid: () => number): DriverContext {
     return {
       id: s.id, name: s.name, logDir: this.deps.store.dirOf(s.id), labels: s.labels, env: s.env,
-      created: parseRFC3339Nano(s.created) ?? 0n, pid,
+      created: parseRFC3339Nano(s.created) ?? 0n, pid, hostname: this.deps.hostname,
     };
   }
 

@@ -17,6 +17,8 @@ export interface SystemDeps {
   cgroupParent: string;
   holder: string | undefined;
   metricsAddr: string;
+  /** The agent's host identity (`--hostname`). */
+  hostname?: string;
 }
 
 const PACKAGE = path.join(__dirname, '..', '..', 'package.json');
@@ -47,7 +49,7 @@ export function systemInfo(d: SystemDeps) {
     Node: process.version,
     Kernel: os.release(),
     OperatingSystem: osName(),
-    Hostname: os.hostname(),
+    Hostname: d.hostname ?? os.hostname(),
     CPUs: os.availableParallelism(),
     MemTotal: os.totalmem(),
     DataRoot: d.dataRoot,

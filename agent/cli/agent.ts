@@ -8,12 +8,15 @@ export function registerAgent(program: Command, ctx: () => CliContext): void {
     .option('--cgroup-parent <name>', 'parent cgroup for the workloads\' cgroups (env CORRAL_CGROUP_PARENT)', process.env['CORRAL_CGROUP_PARENT'] || 'corral')
     .option('--metrics-addr <host:port>', 'where Prometheus scrapes /metrics, or off (env CORRAL_METRICS_ADDR)', process.env['CORRAL_METRICS_ADDR'] ?? '127.0.0.1:9323')
     .option('--live-restore', 'leave workloads running when the agent stops; the next agent adopts them (env CORRAL_LIVE_RESTORE=1)', process.env['CORRAL_LIVE_RESTORE'] === '1')
+    .option('--hostname <name>', 'this host\'s name in metrics, events and log records (env CORRAL_HOSTNAME; default the system\'s hostname)', process.env['CORRAL_HOSTNAME'] || undefined)
     .option('--socket-group <name>', 'the group that may use the API socket (env CORRAL_SOCKET_GROUP; corral is created if missing)', process.env['CORRAL_SOCKET_GROUP'] || 'corral')
-    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string } & WatchFlags) => {
+    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string; hostname?: string } & WatchFlags) => {
       const metricsAddr = parseMetricsAddr(o.metricsAddr);
+      // Goes into syslog headers and label values: one printable word, as a hostname is.
+      if (o.hostname !== undefined && !/^[!-~]{1,255}$/.test(o.hostname)) throw new Error(`invalid value "${o.hostname}" for --hostname: expected 1 to 255 printable characters, no spaces`);
       // Loaded here so that every other command starts without the agent's code.
       const { runAgent } = require('../daemon') as typeof import('../daemon');
-      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent, metricsAddr, liveRestore: o.liveRestore, socketGroup: o.socketGroup, watch: watchOptionsOf(o) });
+      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent, metricsAddr, liveRestore: o.liveRestore, socketGroup: o.socketGroup, hostname: o.hostname, watch: watchOptionsOf(o) });
       await new Promise<void>((resolve) => {
         const shutdown = () => void agent.stop().then(resolve);
         process.once('SIGTERM', shutdown);

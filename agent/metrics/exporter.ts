@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { Counter, Gauge, Registry, RegistryContentType } from 'prom-client';
 import { DeviceIo } from '../../engine/cgroups/types';
 import { DriverSample, Sampler, Snapshot, WorkloadSample } from '../../engine/snapshot';
@@ -102,25 +103,25 @@ class DriverRows {
   private readonly dropped: Array<{ reason: string; row: Row }> = [];
   readonly queue: Row;
   readonly writeErrors: Row;
-  constructor(private readonly name: string, readonly driver: string) {
-    this.queue = row({ name, driver });
+  constructor(private readonly name: string, private readonly host: string, readonly driver: string) {
+    this.queue = row({ name, host, driver });
     this.writeErrors = row(this.queue.sharedLabels);
   }
   reason(i: number, reason: string): Row {
     let r = this.dropped[i];
-    if (r?.reason !== reason) r = this.dropped[i] = { reason, row: row({ name: this.name, driver: this.driver, reason }) };
+    if (r?.reason !== reason) r = this.dropped[i] = { reason, row: row({ name: this.name, host: this.host, driver: this.driver, reason }) };
     return r.row;
   }
 }
 
-/** cAdvisor's rows of a running workload: labels id, name and container_label_* (blank when unset). */
+/** cAdvisor's rows of a running workload: labels id, name, host and container_label_* (blank when unset). */
 class ContainerRows {
   readonly base: Labels;
   /** One per SAMPLE_FAMILIES, then container_last_seen. */
   readonly samples: Row[];
   private readonly devices: DeviceRows[] = [];
-  constructor(w: WorkloadSample, keys: readonly string[], private readonly names: Map<string, string>) {
-    const base: Record<string, string> = { id: w.cgroupPath, name: w.name };
+  constructor(w: WorkloadSample, host: string, keys: readonly string[], private readonly names: Map<string, string>) {
+    const base: Record<string, string> = { id: w.cgroupPath, name: w.name, host };
     for (const k of keys) base[k] = '';
     for (const [k, v] of Object.entries(w.labels)) base[labelName(k)] = redactText(v); // a label may hold a URL with its password
     this.base = base;
@@ -149,14 +150,14 @@ class WorkloadRows {
   private rows: ContainerRows | undefined;
   private readonly drivers: DriverRows[] = [];
 
-  constructor(w: WorkloadSample, private readonly keys: readonly string[], private readonly names: Map<string, string>) {
+  constructor(w: WorkloadSample, private readonly host: string, private readonly keys: readonly string[], private readonly names: Map<string, string>) {
     this.w = w;
-    const name = { name: w.name };
+    const name = { name: w.name, host };
     this.restarts = row(name);
     this.logBytes = row(name);
-    this.states = WORKLOAD_STATES.map((state) => row({ name: w.name, state }));
-    this.stdout = row({ name: w.name, stream: 'stdout' });
-    this.stderr = row({ name: w.name, stream: 'stderr' });
+    this.states = WORKLOAD_STATES.map((state) => row({ ...name, state }));
+    this.stdout = row({ ...name, stream: 'stdout' });
+    this.stderr = row({ ...name, stream: 'stderr' });
   }
 
   matches(w: WorkloadSample): boolean {
@@ -165,12 +166,12 @@ class WorkloadRows {
 
   /** Made on first use: a workload that never runs needs only corral's rows. */
   get container(): ContainerRows {
-    return (this.rows ??= new ContainerRows(this.w, this.keys, this.names));
+    return (this.rows ??= new ContainerRows(this.w, this.host, this.keys, this.names));
   }
 
   driver(i: number, d: DriverSample): DriverRows {
     let r = this.drivers[i];
-    if (r?.driver !== d.driver) r = this.drivers[i] = new DriverRows(this.w.name, d.driver);
+    if (r?.driver !== d.driver) r = this.drivers[i] = new DriverRows(this.w.name, this.host, d.driver);
     return r;
   }
 
@@ -201,7 +202,7 @@ export class MetricsExporter {
   private readonly deviceNames = new Map<string, string>();
   private readonly labelNames = new Map<string, string>();
   private readonly driverRows = new Map<string, { errors: Row; retries: Row }>();
-  private readonly samplerRows = { duration: row(NO_LABELS), errors: row(NO_LABELS) };
+  private readonly samplerRows: { duration: Row; errors: Row };
   private keys: string[] = [];
   private scrapes = 0;
   /** What this scrape reads: set by render() before the registry collects. */
@@ -212,7 +213,10 @@ export class MetricsExporter {
   private all: WorkloadRows[] = [];
   private perDriver = new Map<string, { errors: number; retries: number }>();
 
-  constructor(private readonly sampler: Sampler) {
+  /** `host` is on every series (right after `name`, else first) so one Prometheus can tell a fleet's agents apart. */
+  constructor(private readonly sampler: Sampler, private readonly host: string = os.hostname()) {
+    const hostOnly = Object.freeze({ host });
+    this.samplerRows = { duration: row(hostOnly), errors: row(hostOnly) };
     for (const [def, collect] of this.families()) {
       if (def.type === 'counter') this.counters.push(new RowCounter(def, this.registry, collect));
       else new RowGauge(def, this.registry, collect);
@@ -244,7 +248,7 @@ export class MetricsExporter {
     this.perDriver = new Map();
     for (const w of workloads) {
       let rows = this.workloads.get(w.id);
-      if (!rows?.matches(w)) this.workloads.set(w.id, (rows = new WorkloadRows(w, this.keys, this.deviceNames)));
+      if (!rows?.matches(w)) this.workloads.set(w.id, (rows = new WorkloadRows(w, this.host, this.keys, this.deviceNames)));
       rows.w = w;
       rows.seenIn = scrape;
       rows.trim();
@@ -272,7 +276,7 @@ export class MetricsExporter {
 
   private driverTotals(driver: string): { errors: Row; retries: Row } {
     let r = this.driverRows.get(driver);
-    if (!r) this.driverRows.set(driver, (r = { errors: row({ driver }), retries: row({ driver }) }));
+    if (!r) this.driverRows.set(driver, (r = { errors: row({ host: this.host, driver }), retries: row({ host: this.host, driver }) }));
     return r;
   }
 
@@ -322,7 +326,7 @@ export class MetricsExporter {
       // Only drivers that write files have the count (put skips undefined).
       [c.writeErrors, eachDriver((out, rows, d, i) => put(out, rows.driver(i, d).writeErrors, d.writeErrors, true))],
       [c.queueBytes, eachDriver((out, rows, d, i) => put(out, rows.driver(i, d).queue, d.queuedBytes, false))],
-      // Unlabelled: always present, 0 before the first pass (as prom-client's reset() leaves them).
+      // Only `host`: always present, 0 before the first pass (as prom-client's reset() leaves them).
       [c.samplerDuration, (out) => put(out, this.samplerRows.duration, finite(this.snap?.durationSeconds), false)],
       [c.samplerErrors, (out) => put(out, this.samplerRows.errors, finite(this.snap?.errors), true)],
     ];

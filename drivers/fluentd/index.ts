@@ -114,7 +114,7 @@ export function openFluentdDriver(o: FluentdOptions, ctx: DriverContext): Fluent
     requestAck: o.requestAck,
     ackTimeoutMs: o.readTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
     sharedKey: o.sharedKey,
-    clientHostname: os.hostname(),
+    clientHostname: ctx.hostname ?? os.hostname(),
   });
 }
 

@@ -50,7 +50,7 @@ function untilAborted(op: Promise<SendResult>, signal: AbortSignal): Promise<Sen
 export function openMongoDriver(o: MongoOptions, ctx: DriverContext, startedNs = BigInt(Date.now()) * 1_000_000n): MongoDriver {
   const attrs = extraAttributes(o.attrs, ctx);
   const tag = expandFor('tag', o.attrs['tag'] ?? '{{.ID}}', ctx);
-  const builder = new DocumentBuilder({ containerId: ctx.id, containerName: ctx.name, tag, host: os.hostname(), attrs }, startedNs);
+  const builder = new DocumentBuilder({ containerId: ctx.id, containerName: ctx.name, tag, host: ctx.hostname ?? os.hostname(), attrs }, startedNs);
   const destination = {
     uri: o.uri,
     database: expandFor('mongodb-database', o.database, ctx),

@@ -47,7 +47,7 @@ export class SyslogDriver implements LogDriver {
   }
 }
 
-export function openSyslogDriver(o: SyslogOptions, ctx: DriverContext, hostname = os.hostname()): SyslogDriver {
+export function openSyslogDriver(o: SyslogOptions, ctx: DriverContext, hostname = ctx.hostname ?? os.hostname()): SyslogDriver {
   const encoder = new SyslogEncoder({
     format: o.format,
     facility: o.facility,

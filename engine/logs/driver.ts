@@ -35,6 +35,8 @@ export interface DriverContext {
   created: bigint;
   /** The pid of the workload's main process in the current run (0 before it starts); syslog's PROCID. */
   pid(): number;
+  /** The agent's host identity (`corral agent --hostname`); drivers fall back to os.hostname(). */
+  hostname?: string;
 }
 
 export interface BatchPolicy {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { BIN, TestAgent, eventually } from '../helpers/cli';
 
 describe('corral events', () => {
-  const agent = new TestAgent();
+  const agent = new TestAgent(undefined, 'off', ['--hostname', 'ev-host']);
   before(() => agent.start());
   after(() => agent.stop());
 
@@ -16,12 +16,12 @@ describe('corral events', () => {
     assert.deepEqual(json.map((e) => e.Action), ['create', 'start', 'die']);
     const die = json[2];
     assert.equal(die.Actor.ID, id);
-    assert.deepEqual(die.Actor.Attributes, { exitCode: '2', name: 'ev', tier: 'web' });
+    assert.deepEqual(die.Actor.Attributes, { exitCode: '2', host: 'ev-host', name: 'ev', tier: 'web' });
     assert.equal(die.Type, 'container');
     assert.match(die.timeNano, /^\d{19}$/);
     const text = (await agent.run(['events', '--since', '1m', '--until', '0s', '--filter', 'event=die', '--filter', 'label=tier=web'])).stdout.trim().split('\n');
     assert.equal(text.length, 1);
-    assert.match(text[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z container die ${id} \\(exitCode=2, name=ev, tier=web\\)$`));
+    assert.match(text[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z container die ${id} \\(exitCode=2, host=ev-host, name=ev, tier=web\\)$`));
     const bad = await agent.run(['events', '--filter', 'colour=red']);
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /--filter/);

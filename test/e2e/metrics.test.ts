@@ -30,7 +30,7 @@ describe('Prometheus metrics', { skip: V1 ? false : 'needs root and cgroup v1 co
   before(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}/metrics`;
-    agent = new TestAgent(undefined, `127.0.0.1:${port}`);
+    agent = new TestAgent(undefined, `127.0.0.1:${port}`, ['--hostname', 'metrics-host']);
     await agent.start();
   });
   after(() => agent.stop());
@@ -47,10 +47,14 @@ describe('Prometheus metrics', { skip: V1 ? false : 'needs root and cgroup v1 co
     assert.equal(sample(text, 'container_spec_memory_limit_bytes', { name: 'busy' }), 64 * 1024 * 1024);
     assert.equal(sample(text, 'container_spec_cpu_shares', { name: 'busy' }), 1024);
     assert.ok(sample(text, 'container_memory_working_set_bytes', { name: 'busy', container_label_team: 'core' })! > 0);
-    assert.match(text, new RegExp(`container_cpu_usage_seconds_total\\{id="/${agent.cgroupParent}/[0-9a-f]{64}",name="busy",container_label_team="core",cpu="total"\\}`));
+    assert.match(text, new RegExp(`container_cpu_usage_seconds_total\\{id="/${agent.cgroupParent}/[0-9a-f]{64}",name="busy",host="metrics-host",container_label_team="core",cpu="total"\\}`));
     assert.equal(sample(text, 'corral_workload_state', { name: 'busy', state: 'running' }), 1);
     assert.equal(sample(text, 'corral_workload_state', { name: 'busy', state: 'exited' }), 0);
     assert.equal(sample(text, 'corral_log_messages_total', { name: 'busy', stream: 'stdout' }), 1);
+    assert.match(text, /^corral_workload_state\{name="busy",host="metrics-host",state="running"\} 1$/m);
+    assert.match(text, /^corral_sampler_errors_total\{host="metrics-host"\} /m);
+    const series = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(series.filter((l) => !l.includes('host="metrics-host"')), [], 'every series has the host label');
     for (const name of METRIC_NAMES) assert.match(text, new RegExp(`^# HELP ${name} `, 'm'), `${name} is exported`);
     const exported = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
     assert.deepEqual(exported.filter((n) => !METRIC_NAMES.includes(n!)), [], 'every exported name is in names.ts');
