@@ -170,11 +170,28 @@ describe('Grafana dashboards', () => {
         }
       });
 
-      it('pick workloads with label_values(corral_workload_state, name)', () => {
+      it('pick workloads with label_values(corral_workload_state{host=~"$host"}, name)', () => {
         const name = d.templating.list.find((v: Json) => v.name === 'name');
         assert.ok(name, 'a name variable');
-        assert.equal(variableExpr(name), 'corral_workload_state');
+        assert.equal(variableExpr(name), 'corral_workload_state{host=~"$host"}');
         assert.deepEqual(name.datasource, { type: 'prometheus', uid: '${DS_PROMETHEUS}' });
+      });
+
+      it('pick hosts with label_values(corral_workload_state, host), before the workload', () => {
+        const vars = d.templating.list.map((v: Json) => v.name);
+        assert.ok(vars.indexOf('host') >= 0 && vars.indexOf('host') < vars.indexOf('name'), `variables ${vars}`);
+        const host = d.templating.list.find((v: Json) => v.name === 'host');
+        assert.equal(variableExpr(host), 'corral_workload_state');
+        assert.equal(host.multi, file === 'fleet.json');
+      });
+
+      it('narrow every selector to the chosen hosts (host=~"$host")', () => {
+        // Each metric name with its selector, if any; only the host variable's own query lists every host.
+        const unfiltered = dashboardExprs(d).filter((e) => e !== 'corral_workload_state')
+          .flatMap((e) => [...e.matchAll(/([a-zA-Z_:][\w:]*)(\{[^}]*\})?/g)]
+            .filter((m) => (METRIC_NAMES.includes(m[1]!) || RECORDED.has(m[1]!)) && !m[2]?.includes('host=~"$host"'))
+            .map((m) => `${m[0]} in ${e}`));
+        assert.deepEqual(unfiltered, []);
       });
     });
   }
