@@ -7,7 +7,7 @@ import { printRecords } from './printlogs';
 
 interface LogsFlags {
   follow?: boolean; since?: string; until?: string; tail: string; timestamps?: boolean; details?: boolean; file?: string;
-  from?: string; mongodbUri?: string; mongodbDatabase?: string; mongodbCollection?: string;
+  from?: string; mongodbUri?: string; mongodbDatabase?: string; mongodbCollection?: string; host?: string;
 }
 
 function tailValue(text: string): number | undefined {
@@ -28,7 +28,7 @@ function fileReader(file: string): LogReader {
 function storeReader(f: LogsFlags, ref: string | undefined): LogReader {
   if (f.from !== 'mongodb') throw new Error(`invalid value "${f.from}" for --from: expected mongodb`);
   const { openMongoReader } = require('../../drivers/mongodb/reader') as typeof import('../../drivers/mongodb/reader');
-  return openMongoReader({ uri: f.mongodbUri, database: f.mongodbDatabase, collection: f.mongodbCollection, workload: ref });
+  return openMongoReader({ uri: f.mongodbUri, database: f.mongodbDatabase, collection: f.mongodbCollection, workload: ref, host: f.host });
 }
 
 /** A reader's messages (and warnings) as the records printRecords takes. */
@@ -55,6 +55,7 @@ export function registerLogs(program: Command, ctx: () => CliContext): void {
     .option('--mongodb-uri <uri>', 'with --from mongodb: the server (default mongodb://127.0.0.1:27017)')
     .option('--mongodb-database <name>', 'with --from mongodb: the database (default corral)')
     .option('--mongodb-collection <name>', 'with --from mongodb: the collection (default logs)')
+    .option('--host <name>', "with --from mongodb: only this host's lines (the agent's --hostname)")
     .action(async (ref: string | undefined, f: LogsFlags) => {
       const now = BigInt(Date.now()) * 1_000_000n;
       const o: ReadOptions = {
@@ -64,7 +65,7 @@ export function registerLogs(program: Command, ctx: () => CliContext): void {
         follow: !!f.follow,
       };
       const print = { timestamps: !!f.timestamps, details: !!f.details };
-      const storeFlag = f.mongodbUri !== undefined ? '--mongodb-uri' : f.mongodbDatabase !== undefined ? '--mongodb-database' : f.mongodbCollection !== undefined ? '--mongodb-collection' : undefined;
+      const storeFlag = f.host !== undefined ? '--host' : f.mongodbUri !== undefined ? '--mongodb-uri' : f.mongodbDatabase !== undefined ? '--mongodb-database' : f.mongodbCollection !== undefined ? '--mongodb-collection' : undefined;
       if (storeFlag && f.from === undefined) throw new Error(`${storeFlag} needs --from mongodb`);
       if (f.file || f.from !== undefined) {
         if (f.file && (ref || f.from !== undefined)) throw new Error('give either a workload or --file, not both (nor --file with --from)');

@@ -13,6 +13,8 @@ export interface MongoSource {
   collection?: string;
   /** A workload name, full id or unique id prefix. */
   workload?: string;
+  /** Only documents of this host (their `host` field, the agent's --hostname): one host of a fleet. */
+  host?: string;
 }
 
 const POLL_MS = 200;
@@ -48,8 +50,9 @@ export class MongoLogReader implements LogReader {
     try {
       const coll = client.db(this.database).collection<Stored>(this.collection);
       const only = this.src.workload ? await this.resolve(coll, this.src.workload) : undefined;
-      const marks = only ? new Map([[only, await newestId(coll, only)]]) : await allMarks(coll);
-      const times = timeFilter(o);
+      const marks = only ? new Map([[only, await newestId(coll, only)]]) : await allMarks(coll, this.scope);
+      // The host rides with the time filter: every query below ANDs it in.
+      const times = { ...timeFilter(o), ...this.scope };
       const decode = (d: Document) => {
         const m = decodeDocument(d);
         if (!m) onWarning?.({ kind: 'corrupt', text: `skipped a document that is not a log line (_id ${JSON.stringify(d['_id'])})` });
@@ -94,18 +97,24 @@ export class MongoLogReader implements LogReader {
     }
   }
 
-  /** Docker's lookup: full id, then name (its latest workload), then a unique id prefix. */
+  /** `{ host }` with --host, else no condition. */
+  private get scope(): Filter<Stored> {
+    return this.src.host !== undefined ? { host: this.src.host } : {};
+  }
+
+  /** Docker's lookup: full id, then name (its latest workload), then a unique id prefix; on the one host with --host. */
   private async resolve(coll: Collection<Stored>, ref: string): Promise<string> {
     if (/^[0-9a-f]{64}$/.test(ref)) return ref;
     const name = ref.replace(/^\//, '');
-    const [latest] = await coll.find({ container_name: name }, FIND).sort({ time: -1 }).limit(1).toArray();
+    const [latest] = await coll.find({ container_name: name, ...this.scope }, FIND).sort({ time: -1 }).limit(1).toArray();
     if (latest) return String(latest['container_id']);
     if (/^[0-9a-f]+$/.test(ref)) {
-      const ids = await coll.distinct('container_id', { container_id: { $gte: ref, $lt: `${ref}g` } });
+      const ids = await coll.distinct('container_id', { container_id: { $gte: ref, $lt: `${ref}g` }, ...this.scope });
       if (ids.length === 1) return String(ids[0]);
       if (ids.length > 1) throw new NotFound(`multiple IDs found with provided prefix: ${ref}`);
     }
-    throw new NotFound(`No such container: ${ref} (no workload with this name or id has logs in ${this.database}.${this.collection})`);
+    const where = this.src.host !== undefined ? ` from host ${this.src.host}` : '';
+    throw new NotFound(`No such container: ${ref} (no workload with this name or id has logs${where} in ${this.database}.${this.collection})`);
   }
 }
 
@@ -120,9 +129,9 @@ async function newestId(coll: Collection<Stored>, id: string): Promise<string> {
   return last ? String(last['_id']) : idRange(id).$gte;
 }
 
-async function allMarks(coll: Collection<Stored>): Promise<Marks> {
+async function allMarks(coll: Collection<Stored>, scope: Filter<Stored>): Promise<Marks> {
   const marks: Marks = new Map();
-  for (const id of await coll.distinct('container_id')) marks.set(String(id), await newestId(coll, String(id)));
+  for (const id of await coll.distinct('container_id', scope)) marks.set(String(id), await newestId(coll, String(id)));
   return marks;
 }
 
