@@ -147,7 +147,7 @@ describe('Prometheus and Alertmanager on corral\'s metrics, rules and dashboards
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-prom-'));
     const [metricsPort, amPort, promPort, hookPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     await new Promise<void>((r) => hook.listen(hookPort, '127.0.0.1', () => r()));
-    agent = new TestAgent(undefined, `127.0.0.1:${metricsPort}`);
+    agent = new TestAgent(undefined, `127.0.0.1:${metricsPort}`, ['--hostname', 'prom-host']);
     await agent.start();
 
     // Alertmanager: one webhook receiver, groups sent after a second.
@@ -255,7 +255,7 @@ describe('Prometheus and Alertmanager on corral\'s metrics, rules and dashboards
 
   it('every dashboard query returns data for its workload(s), and the workload picker lists them', async () => {
     const intervals = { __rate_interval: '1m', __interval: '1m', __range: '5m' };
-    const vars: Record<string, Record<string, string>> = { 'fleet.json': { ...intervals, name: '.+' }, 'workload.json': { ...intervals, name: 'busy' } };
+    const vars: Record<string, Record<string, string>> = { 'fleet.json': { ...intervals, host: '.+', name: '.+' }, 'workload.json': { ...intervals, host: 'prom-host', name: 'busy' } };
     const empty: string[] = [];
     for (const file of Object.keys(vars)) {
       for (const { where, expr, annotation } of dashboardQueries(file)) {
@@ -272,17 +272,20 @@ describe('Prometheus and Alertmanager on corral\'s metrics, rules and dashboards
     const res = await fetch(`${prom}/api/v1/label/name/values?${new URLSearchParams({ 'match[]': 'corral_workload_state' })}`);
     const names = ((await res.json()) as { data: string[] }).data;
     assert.deepEqual(names.sort(), ['brief', 'busy', 'hog', 'idle', 'looper', 'oomdie']);
+    // label_values(corral_workload_state, host): the host picker.
+    const hosts = await fetch(`${prom}/api/v1/label/host/values?${new URLSearchParams({ 'match[]': 'corral_workload_state' })}`);
+    assert.deepEqual(((await hosts.json()) as { data: string[] }).data, ['prom-host']);
   });
 
   it('shows what was set and what happened on the workload dashboard\'s panels', async () => {
     const d = JSON.parse(fs.readFileSync(path.join(DASHBOARDS, 'grafana', 'workload.json'), 'utf8'));
     const panels = (d.panels as any[]).flatMap((p) => [p, ...(p.panels ?? [])]);
-    /** What a panel's target shows for a workload now: "label=value,...=sample" per series (id aside). */
+    /** What a panel's target shows for a workload now: "label=value,...=sample" per series (id and host aside). */
     const show = async (type: string, title: string, refId: string, name: string): Promise<string[]> => {
       const t = panels.find((p) => p.type === type && p.title === title).targets.find((x: any) => x.refId === refId);
-      const r = await samples(substitute(t.expr, { name, __rate_interval: '1m' }));
+      const r = await samples(substitute(t.expr, { host: 'prom-host', name, __rate_interval: '1m' }));
       return (r.data!.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => {
-        const labels = Object.entries(s.metric).filter(([k]) => !['__name__', 'id', 'instance', 'job'].includes(k)).map(([k, v]) => `${k}=${v}`);
+        const labels = Object.entries(s.metric).filter(([k]) => !['__name__', 'id', 'host', 'instance', 'job'].includes(k)).map(([k, v]) => `${k}=${v}`);
         return `${labels.join(',')}=${s.value[1]}`;
       });
     };
