@@ -1,16 +1,17 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
-import { ResourceFlags, toHostConfig } from '../engine/cgroups';
+import { toHostConfig } from '../engine/cgroups';
 import { Sampler, Snapshot } from '../engine/snapshot';
 import { snapshotJson } from './stats';
 import { LogReader, ReadOptions } from '../engine/logs/reader';
 import { ApiServer } from './api/server';
+import { createRequestOf, updateResourcesOf } from './api/requests';
 import { encodeMessage } from './api/logwire';
 import { badRequest } from './errors';
 import { AgentEvent, EventLog, FILTER_KEYS, matches } from './events';
 import { inspectWorkload } from './inspect';
 import { readerFor } from './logs';
-import { CreateRequest, WorkloadManager } from './manager';
+import { WorkloadManager } from './manager';
 import { responseTap } from './streamtap';
 
 const REF = /^\/workloads\/([^/]+)$/;
@@ -48,16 +49,17 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
     .route('GET', /^\/workloads$/, async (_q, _r, { query }) =>
       m.list().filter((w) => query.get('all') === '1' || w.running || w.state.status === 'restarting').map((w) => inspectWorkload(w, m.logPath(w), query.get('redact') !== '0')))
     .route('POST', /^\/workloads$/, async (_q, _r, { body, query }) => {
+      const req = createRequestOf(body);
       if (query.get('dryRun') === '1') {
         // The limits as inspect's HostConfig would show them: `up` compares them with the running ones.
-        const { spec, warnings } = m.check((body ?? {}) as CreateRequest);
+        const { spec, warnings } = m.check(req);
         return { Warnings: warnings, HostConfig: toHostConfig(spec.limits) };
       }
-      const { workload, warnings } = await m.create((body ?? {}) as CreateRequest);
+      const { workload, warnings } = await m.create(req);
       return { Id: workload.spec.id, Warnings: warnings };
     })
     .route('POST', on('update'), async (_q, _r, { ref, body }) => {
-      const warnings = await m.update(m.get(ref), ((body ?? {}) as { resources?: ResourceFlags }).resources ?? {});
+      const warnings = await m.update(m.get(ref), updateResourcesOf(body));
       return { Warnings: warnings };
     })
     .route('GET', REF, async (_q, _r, { ref, query }) => view(ref, query))

@@ -9,7 +9,9 @@ const POW: Record<string, number> = { '': 0, k: 1, m: 2, g: 3, t: 4, p: 5 };
 function parse(text: string, base: number): number | undefined {
   const m = SIZE.exec(text.trim());
   if (!m) return undefined;
-  return Math.floor(parseFloat(m[1]!) * base ** POW[m[2]!.toLowerCase()]!);
+  const n = Math.floor(parseFloat(m[1]!) * base ** POW[m[2]!.toLowerCase()]!);
+  // Hundreds of digits overflow to Infinity: Go's ParseFloat calls that out of range, not a size.
+  return Number.isFinite(n) ? n : undefined;
 }
 
 /** Decimal units: json-file `max-size` ("10m" = 10,000,000). */

@@ -46,7 +46,7 @@ export class ApiServer {
       if (!route) throw new ApiError(404, `no such endpoint: ${req.method} ${pathname}`);
       const m = route.pattern.exec(pathname)!;
       const body = await readJson(req);
-      const result = await route.handler(req, res, { ref: decodeURIComponent(m[1] ?? ''), query: url.searchParams, body });
+      const result = await route.handler(req, res, { ref: decodeRef(m[1] ?? ''), query: url.searchParams, body });
       if (!res.headersSent) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(result ?? {}));
@@ -61,6 +61,15 @@ export class ApiServer {
         res.end(JSON.stringify({ w: redactText((e as Error).message) }) + '\n');
       }
     }
+  }
+}
+
+/** A workload reference from the path; `%` alone or a cut `%E0%A4` is a bad request, not a crash. */
+function decodeRef(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ApiError(400, `invalid workload reference in the path: "${text}" is not URL-encoded text`);
   }
 }
 

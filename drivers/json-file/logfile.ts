@@ -108,7 +108,8 @@ export class LogFile {
     } else {
       this.discard(`${this.path}.${n - 1}`);
       this.discard(`${this.path}.${n - 1}.gz`);
-      for (let i = n - 1; i >= 2; i--) {
+      // Only files that exist move: max-file=1000000000 must not mean a billion renames per rotation.
+      for (let i = Math.min(n - 1, highestRotated(this.path) + 1); i >= 2; i--) {
         renameQuiet(`${this.path}.${i - 1}`, `${this.path}.${i}`);
         renameQuiet(`${this.path}.${i - 1}.gz`, `${this.path}.${i}.gz`);
       }
@@ -224,6 +225,17 @@ function removeStaleTrash(file: string): void {
   let names: string[];
   try { names = fs.readdirSync(dir); } catch { return; }
   for (const name of names) if (name.startsWith(prefix)) unlinkQuiet(path.join(dir, name));
+}
+
+/** The largest k of the `<file>.k` / `<file>.k.gz` siblings there are (0 when none). */
+function highestRotated(file: string): number {
+  const prefix = path.basename(file) + '.';
+  let top = 0;
+  for (const name of fs.readdirSync(path.dirname(file))) {
+    const m = name.startsWith(prefix) ? /^(\d+)(\.gz)?$/.exec(name.slice(prefix.length)) : null;
+    if (m) top = Math.max(top, Number(m[1]));
+  }
+  return top;
 }
 
 function renameQuiet(from: string, to: string): void {

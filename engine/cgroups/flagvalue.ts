@@ -105,6 +105,12 @@ export function parseNanoCpus(s: string): number {
   const frac = d[3] ?? '';
   let exp = 9 + Number(d[4] ?? 0) - frac.length;
   let digits = BigInt((d[2] || '0') + frac);
+  // `1e999999999` must not build a billion-digit BigInt (a hang): beyond ~400 digits either
+  // way the value is past any float (out of range) or below one nano-CPU (too precise).
+  if (digits === 0n) return 0;
+  const size = digits.toString().length;
+  if (exp + size > 400) return d[1] === '-' ? -Infinity : Infinity;
+  if (-exp > size) throw precise();
   if (exp >= 0) digits *= 10n ** BigInt(exp);
   else {
     const div = 10n ** BigInt(-exp);

@@ -39,6 +39,11 @@ function normalise(flags: ResourceFlags): Partial<Record<ResourceFlag, ReturnTyp
     if (v === undefined) continue;
     const name = (ALIASES[key] ?? key) as ResourceFlag;
     if (!(name in RESOURCE_FLAGS)) throw new LimitsError(key, `unknown flag: --${key}`);
+    // The API takes any JSON: only what the CLI can send (text, a list of texts, a bool or number) is a value.
+    const ok = (x: unknown) => typeof x === 'string' || typeof x === 'boolean' || typeof x === 'number';
+    if (!(ok(v) || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) {
+      throw new LimitsError(name, `invalid value ${JSON.stringify(v)} for --${name}: expected text or a list of texts`);
+    }
     out[name] = [...(out[name] ?? []), ...values(v)];
   }
   return out;

@@ -61,6 +61,7 @@ export class Workload {
   private lastDelayMs = 0;
   private startedMs = 0;
   private runDone: Promise<void> = Promise.resolve();
+  private launching: Promise<void> | undefined;
   private shuttingDown = false;
   /** Delivery totals of the runs that ended, by driver. */
   private readonly pastDrivers = new Map<string, DriverSample>();
@@ -79,7 +80,15 @@ export class Workload {
     await this.launch();
   }
 
-  private async launch(): Promise<void> {
+  /** A start under way: stop() waits for it, so a run that begins while stopping is stopped too, not left behind. */
+  private launch(): Promise<void> {
+    const p = this.launchNow();
+    this.launching = p;
+    void p.catch(() => {}).finally(() => { if (this.launching === p) this.launching = undefined; });
+    return p;
+  }
+
+  private async launchNow(): Promise<void> {
     const outlets = await this.deps.openOutlets(this.spec);
     let cgroup: CgroupHandle | undefined;
     let proc: WorkloadProcess;
@@ -197,6 +206,7 @@ export class Workload {
   async stop(timeoutSec: number, byUser = true): Promise<void> {
     if (byUser) this.state.stoppedByUser = true;
     else this.shuttingDown = true;
+    await this.launching?.catch(() => {});
     if (this.state.status === 'restarting') {
       this.clearRestart();
       this.state.status = 'exited';

@@ -1,0 +1,140 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { LogMessage, Stream, endsLine, message, messageIn } from '../../engine/logs/message';
+import { formatRFC3339Nano } from '../../engine/logs/timefmt';
+import { native } from '../../engine/native';
+import { JsonEntryEncoder } from '../../drivers/json-file/encode';
+import { decodeEntry, peekTime } from '../../drivers/json-file/reader/decode';
+import { budget } from './budget';
+
+/**
+ * An independent model of Docker's json-file `log` field: Go walks the bytes rune by rune
+ * (utf8.DecodeRune: an invalid byte is one RuneError of width 1) and writes `\"` `\\` `\n`
+ * `\r`, `\u00XX` for other control bytes and for < > &, `\u2028`/`\u2029`, `\ufffd` for
+ * invalid bytes, and every other rune as its UTF-8 bytes. Valid runes are found here by
+ * asking Node's decoder whether a 1-4 byte slice is exactly one code point that re-encodes
+ * to itself, not by the encoder's own tables.
+ */
+function runes(bytes: Buffer): Array<{ text: string; valid: boolean }> {
+  const out: Array<{ text: string; valid: boolean }> = [];
+  for (let i = 0; i < bytes.length;) {
+    let n = 1;
+    for (; n <= 4 && i + n <= bytes.length; n++) {
+      const slice = bytes.subarray(i, i + n);
+      const s = slice.toString('utf8');
+      if ([...s].length === 1 && Buffer.from(s, 'utf8').equals(slice)) break;
+    }
+    if (n > 4 || i + n > bytes.length) { out.push({ text: '\ufffd', valid: false }); i += 1; } else { out.push({ text: bytes.toString('utf8', i, i + n), valid: true }); i += n; }
+  }
+  return out;
+}
+
+function dockerEscape(bytes: Buffer): string {
+  return runes(bytes).map(({ text, valid }) => {
+    if (!valid) return '\\ufffd';
+    const c = text.codePointAt(0)!;
+    if (text === '"') return '\\"';
+    if (text === '\\') return '\\\\';
+    if (text === '\n') return '\\n';
+    if (text === '\r') return '\\r';
+    if (c < 0x20 || text === '<' || text === '>' || text === '&') return `\\u${c.toString(16).padStart(4, '0')}`;
+    if (c === 0x2028 || c === 0x2029) return `\\u${c.toString(16)}`;
+    return text;
+  }).join('');
+}
+
+/** What a reader gets back from the file: the line with each invalid byte as U+FFFD. */
+const sanitized = (bytes: Buffer) => Buffer.from(runes(bytes).map((r) => r.text).join(''), 'utf8');
+
+const hostileBytes = fc.oneof(
+  fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
+  fc.string({ unit: 'binary', maxLength: 40 }).map((s) => Buffer.from(s, 'utf8')),
+  fc.array(fc.constantFrom(...['\x1b[31m', '\r', '\0', '<', '&', '"', '\\', '\u2028', '\xff', 'é', '🚀', 'a', '\t', '\x7f'].map((s) => Buffer.from(s, s === '\xff' ? 'latin1' : 'utf8'))), { maxLength: 20 }).map((a) => Buffer.concat(a)),
+).map((b) => Buffer.from(b.filter((x) => x !== 0x0a))); // the framer never puts a newline in a line
+
+/** Times a real clock gives: 1970 to 9999. */
+const time = fc.bigInt(0n, 253_402_300_799_999_999_999n);
+const stream = fc.constantFrom<Stream>('stdout', 'stderr');
+const wellFormed = fc.string({ unit: 'binary', maxLength: 12 });
+const attrs = fc.option(fc.dictionary(wellFormed, wellFormed, { maxKeys: 3 }), { nil: undefined });
+
+const encoders = [new JsonEntryEncoder(undefined, { native: null }), ...(native ? [new JsonEntryEncoder(undefined, { native })] : [])];
+
+function decodeLine(out: Buffer): ReturnType<typeof decodeEntry> {
+  assert.equal(out[out.length - 1], 0x0a, 'an entry ends with a newline');
+  assert.equal(out.indexOf(0x0a), out.length - 1, 'and has no other');
+  return decodeEntry(out, 0, out.length - 1);
+}
+
+describe('fuzz: json-file entries', () => {
+  it('encodes the log field byte for byte as Docker does (TypeScript and native alike)', () => {
+    fc.assert(fc.property(hostileBytes, stream, time, fc.boolean(), (line, s, t, whole) => {
+      const m = message(s, t, line, whole ? undefined : { id: 'x', ordinal: 1, last: false });
+      const want = `{"log":"${dockerEscape(line)}${whole ? '\\n' : ''}","stream":"${s}","time":"${formatRFC3339Nano(t)}"}\n`;
+      for (const enc of encoders) assert.equal(enc.encodeOne(m).toString('utf8'), want, `native=${enc.isNative}`);
+      assert.equal(JSON.parse(want).log, sanitized(line).toString('utf8') + (whole ? '\n' : ''), 'any JSON reader agrees');
+    }), budget(3000));
+  });
+
+  it('decode(encode(m)) gives back the line (invalid UTF-8 as U+FFFD), stream, time, completeness and attrs', () => {
+    fc.assert(fc.property(hostileBytes, stream, time, fc.boolean(), attrs, (line, s, t, whole, a) => {
+      const m = message(s, t, line, whole ? undefined : { id: 'x', ordinal: 1, last: false });
+      const out = new JsonEntryEncoder(a).encodeOne(m);
+      const e = decodeLine(out);
+      if (typeof e === 'string') assert.fail(`not decoded (${e}): ${out}`);
+      assert.deepEqual(e.line, sanitized(line));
+      assert.equal(e.stream, s);
+      assert.equal(e.time, t);
+      assert.equal(e.complete, whole);
+      assert.deepEqual(e.attrs, a && Object.keys(a).length ? Object.fromEntries(Object.entries(a)) : undefined);
+      assert.equal(peekTime(out, 0, out.length - 1), t);
+    }), budget(2000));
+  });
+
+  it('a batch of lines cut from one pipe chunk encodes as the lines one by one', () => {
+    fc.assert(fc.property(fc.array(hostileBytes, { minLength: 1, maxLength: 12 }), (lines) => {
+      const t = 1_714_557_600_123_456_789n;
+      const chunk = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+      const batch: LogMessage[] = [];
+      let pos = 0;
+      for (const l of lines) { batch.push(messageIn('stdout', t, chunk, pos, pos + l.length)); pos += l.length + 1; }
+      for (const enc of encoders) {
+        const out = Buffer.alloc(enc.maxBatchLength(batch));
+        const ends = new Int32Array(batch.length);
+        const n = enc.encodeBatch(batch, out, ends);
+        const one = Buffer.concat(batch.map((m) => enc.encodeOne(m)));
+        assert.deepEqual(out.subarray(0, n), one, `native=${enc.isNative}`);
+        let from = 0;
+        batch.forEach((m, i) => {
+          const e = decodeEntry(out, from, ends[i]! - 1);
+          if (typeof e === 'string') assert.fail(e);
+          assert.deepEqual(e.line, sanitized(m.line));
+          assert.equal(e.complete, endsLine(m));
+          from = ends[i]!;
+        });
+      }
+    }), budget(1000));
+  });
+
+  it('decodeEntry never throws: random bytes, and real entries cut or with a byte changed', () => {
+    const entry = fc.tuple(hostileBytes, time, fc.boolean()).map(([l, t, w]) => Buffer.from(encoders[0]!.encodeOne(message('stdout', t, l, w ? undefined : { id: '', ordinal: 1, last: false }))));
+    const damaged = fc.tuple(entry, fc.nat(), fc.nat(255), fc.boolean()).map(([b, at, byte, cut]) => {
+      const i = at % b.length;
+      if (cut) return b.subarray(0, i);
+      const c = Buffer.from(b);
+      c[i] = byte;
+      return c;
+    });
+    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), damaged, fc.json().map((j) => Buffer.from(j))), (buf) => {
+      const e = decodeEntry(buf, 0, buf.length);
+      if (typeof e !== 'string') {
+        assert.ok(e.stream === 'stdout' || e.stream === 'stderr');
+        assert.equal(typeof e.time, 'bigint');
+        assert.ok(Buffer.isBuffer(e.line));
+      }
+      const t = peekTime(buf, 0, buf.length);
+      assert.ok(t === undefined || typeof t === 'bigint');
+    }), budget(3000));
+  });
+});
