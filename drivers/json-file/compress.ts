@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import { fdChunks } from './fdchunks';
 
 /**
  * Gzips a rotated file in the background, as Docker does: the gzip header's extra field
@@ -15,6 +16,7 @@ import { Transform } from 'node:stream';
 export async function compressRotated(src: string, lastTime: string | undefined, done: (tmp: string) => void): Promise<void> {
   const fd = fs.openSync(src, 'r');
   const tmp = `${src}.gz-tmp-${process.hrtime.bigint()}`;
+  let opened: fs.WriteStream | undefined;
   try {
     let crc = 0;
     let size = 0;
@@ -25,15 +27,16 @@ export async function compressRotated(src: string, lastTime: string | undefined,
         cb(null, chunk);
       },
     });
-    const out = fs.createWriteStream(tmp, { mode: 0o640 });
+    const out = (opened = fs.createWriteStream(tmp, { mode: 0o640 }));
     out.write(gzipHeader(lastTime));
-    await pipeline(fs.createReadStream('', { fd, autoClose: false }), tally, zlib.createDeflateRaw(), out, { end: false });
+    await pipeline(fdChunks(fd), tally, zlib.createDeflateRaw(), out, { end: false });
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(crc >>> 0, 0);
     trailer.writeUInt32LE(size >>> 0, 4);
     await new Promise<void>((resolve, reject) => out.end(trailer, () => resolve()).once('error', reject));
     done(tmp);
   } catch (e) {
+    opened?.destroy(); // with { end: false } a failed pipeline leaves it open: its fd would leak
     fs.rmSync(tmp, { force: true });
     throw e;
   } finally {

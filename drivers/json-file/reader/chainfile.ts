@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { ReadWarning } from '../../../engine/logs/reader';
 import { parseRFC3339Nano } from '../../../engine/logs/timefmt';
 import { readGzipLastTime } from '../compress';
+import { fdChunks } from '../fdchunks';
 import { Blob, FdBlob, MemBlob } from './blob';
 
 /**
@@ -77,7 +78,7 @@ export class ChainFile {
     const chunks: Buffer[] = [];
     try {
       await pipeline(
-        fs.createReadStream('', { fd: this.fd, start: 0, autoClose: false }),
+        fdChunks(this.fd),
         zlib.createGunzip(),
         async (src: AsyncIterable<Buffer>) => { for await (const c of src) chunks.push(c); },
       );
