@@ -70,7 +70,7 @@ export class WorkloadManager {
       if (w.state.status === 'running' && await w.adopt().catch((e: Error) => { this.deps.warn(`${w.spec.name}: not adopted: ${e.message}`); return false; })) {
         this.deps.warn(`adopted ${w.spec.name} (pid ${w.state.pid}) from the previous agent`);
       } else if (['running', 'restarting', 'removing'].includes(w.state.status)) {
-        if (w.state.pid && pidStartTime(w.state.pid) === w.state.pidStartTime) {
+        if (w.state.pid && w.state.pidStartTime && pidStartTime(w.state.pid) === w.state.pidStartTime) {
           try { process.kill(-w.state.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
         }
         Object.assign(w.state, { status: 'exited', pid: 0, exitCode: 255, finishedAt: formatRFC3339Nano(this.deps.clock.nowNs()), error: 'agent stopped while the workload ran' });
@@ -228,7 +228,10 @@ export class WorkloadManager {
   }
 
   logPath(w: Workload): string {
-    return planOutlets(w.spec.logConfigs).some((p) => p.def === jsonFile) ? path.join(this.deps.store.dirOf(w.spec.id), `${w.spec.id}-json.log`) : '';
+    let plan: ReturnType<typeof planOutlets>;
+    // A stored config that no longer parses (its syslog socket gone, a hand-edited file) must not fail ps and inspect.
+    try { plan = planOutlets(w.spec.logConfigs); } catch { return ''; }
+    return plan.some((p) => p.def === jsonFile) ? path.join(this.deps.store.dirOf(w.spec.id), `${w.spec.id}-json.log`) : '';
   }
 
   /**

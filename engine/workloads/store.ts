@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { recordProblem } from './record';
 import { WorkloadSpec, WorkloadState } from './spec';
 
 export interface StoredWorkload {
@@ -8,11 +9,12 @@ export interface StoredWorkload {
 }
 
 const FILE = 'config.json';
-const ID = /^[0-9a-f]{64}$/;
+const TMP = `.${FILE}.tmp`;
 
 /**
  * Keeps each workload's spec and state in `<root>/containers/<id>/config.json`, written
- * atomically (temp file + rename) so a crash never leaves half a record behind.
+ * atomically: a temp file, fsync'd, renamed over the old one, then the folder fsync'd, so a
+ * crash or power cut leaves either the old record or the new one, never half of one.
  */
 export class WorkloadStore {
   constructor(readonly containersDir: string) {
@@ -20,29 +22,35 @@ export class WorkloadStore {
   }
 
   dirOf(id: string): string {
-    // Only a 64-hex id (newId) names a folder, so no record can point outside containersDir.
-    if (!ID.test(id)) throw new Error(`invalid workload id ${JSON.stringify(id)}: expected 64 hex characters`);
     return path.join(this.containersDir, id);
   }
 
   save(w: StoredWorkload): void {
     const dir = this.dirOf(w.spec.id);
     fs.mkdirSync(dir, { recursive: true, mode: 0o710 });
-    const tmp = path.join(dir, `.${FILE}.tmp`);
-    fs.writeFileSync(tmp, JSON.stringify(w, null, 1), { mode: 0o600 });
+    const tmp = path.join(dir, TMP);
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeFileSync(fd, JSON.stringify(w, null, 1));
+      fs.fsyncSync(fd); // the bytes are on disk before the rename makes them the record
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, path.join(dir, FILE));
+    syncDir(dir); // and the rename itself
   }
 
-  /** Every stored workload; unreadable records are reported and skipped, never fatal. */
+  /**
+   * Every stored workload. Whatever is not one (a truncated, empty or malformed config.json, a
+   * folder whose save never finished, a stray file) is reported through onError and skipped,
+   * never fatal; it is left on disk as it is for the operator to look at.
+   */
   loadAll(onError: (id: string, e: Error) => void): StoredWorkload[] {
     const out: StoredWorkload[] = [];
     for (const id of fs.readdirSync(this.containersDir)) {
-      const file = path.join(this.containersDir, id, FILE);
-      if (!fs.existsSync(file)) continue;
+      const dir = path.join(this.containersDir, id);
       try {
-        const rec = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredWorkload;
-        if (rec.spec?.id !== id || !ID.test(id)) throw new Error(`its id ${JSON.stringify(rec.spec?.id)} is not its folder's name`);
-        out.push(rec);
+        out.push(this.load(id, dir));
       } catch (e) {
         onError(id, e as Error);
       }
@@ -50,7 +58,39 @@ export class WorkloadStore {
     return out;
   }
 
+  private load(id: string, dir: string): StoredWorkload {
+    if (!fs.statSync(dir).isDirectory()) throw new Error('not a workload folder (a file)');
+    const file = path.join(dir, FILE);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      const cut = fs.existsSync(path.join(dir, TMP)) ? ` (${TMP} is there: its first save never finished)` : '';
+      throw new Error(`no ${FILE}${cut}`);
+    }
+    if (!text.trim()) throw new Error(`${FILE} is empty`);
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${FILE} is not valid JSON (cut short?): ${(e as Error).message}`);
+    }
+    const problem = recordProblem(v, id);
+    if (problem) throw new Error(`${FILE}: ${problem}`);
+    return v as StoredWorkload;
+  }
+
   remove(id: string): void {
     fs.rmSync(this.dirOf(id), { recursive: true, force: true });
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
