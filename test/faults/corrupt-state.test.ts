@@ -70,6 +70,11 @@ describe('corrupt and half-written state files', () => {
     fs.mkdirSync(path.join(containers(), dangerous));
     fs.writeFileSync(cfg(dangerous), withId(dangerous, (r) => { Object.assign(r.state, { status: 'running', pid: -victim!.pid!, pidStartTime: '' }); }));
     broken[dangerous] = '"state.pid" is missing or malformed';
+    // Well-formed but with a log driver this agent does not have (hand-edited, or from another version): kept, listed.
+    const edited = newId();
+    fs.mkdirSync(path.join(containers(), edited));
+    fs.writeFileSync(cfg(edited), withId(edited, (r) => { r.spec.name = 'edited'; r.spec.logConfigs = [{ type: 'gone-driver', config: {} }]; }));
+    good['edited'] = edited;
     fs.writeFileSync(path.join(containers(), 'stray-file'), 'not a folder');
     broken['stray-file'] = 'not a workload folder';
     // beta was being saved when the power went: its temp file is half written, its config.json whole.
@@ -90,7 +95,7 @@ describe('corrupt and half-written state files', () => {
     const ps = await agent.run(['ps', '-a', '--format', 'json']);
     assert.equal(ps.code, 0, ps.stderr);
     const names = ps.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { Names: string }).Names).sort();
-    assert.deepEqual(names, ['alpha', 'beta', 'delta']);
+    assert.deepEqual(names, ['alpha', 'beta', 'delta', 'edited']);
   });
 
   it('says in agent.log what it skipped and why, one line each', () => {
@@ -111,6 +116,15 @@ describe('corrupt and half-written state files', () => {
     const start = await agent.run(['start', 'delta']);
     assert.equal(start.code, 0, start.stderr);
     assert.equal((await agent.run(['wait', 'delta'])).stdout.trim(), '0');
+  });
+
+  it('a record whose log config no longer parses is listed and inspected; starting it says why not', async () => {
+    const w = JSON.parse((await agent.run(['inspect', 'edited'])).stdout)[0];
+    assert.equal(w.HostConfig.LogConfig.Type, 'gone-driver');
+    assert.equal(w.LogPath, '');
+    const r = await agent.run(['start', 'edited']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /gone-driver/);
   });
 
   it('never signals a process named by a malformed record', () => {
