@@ -1,17 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { TestAgent, eventually } from '../helpers/cli';
 import { FluentdPeer } from '../helpers/peers/fluentd';
 import { MongoPeer } from '../helpers/peers/mongodb';
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+import { freePort } from '../helpers/net';
 
 /**
  * The fleet setup of dashboards/README.md on one machine: two agents (own data roots, own

@@ -1,19 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { METRIC_NAMES } from '../../agent/metrics/names';
 import { TestAgent, eventually } from '../helpers/cli';
+import { freePort } from '../helpers/net';
 
 const V1 = fs.existsSync('/sys/fs/cgroup/memory/cgroup.procs') && process.getuid?.() === 0;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** The value of the first sample of `metric` whose labels include every given label. */
 function sample(text: string, metric: string, labels: Record<string, string>): number | undefined {

@@ -2,10 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, TestAgent, eventually } from '../helpers/cli';
+import { freePort } from '../helpers/net';
 
 const V1 = fs.existsSync('/sys/fs/cgroup/memory/cgroup.procs') && process.getuid?.() === 0;
 const HAS_TMUX = spawnSync('tmux', ['-V']).status === 0;
@@ -13,14 +13,6 @@ const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures');
 const ID = '288fb5dfb05ea68bc778f3a5f2c89fecca423874ad30420593fef0449aecaebf';
 const PARENT = `corral-test-${process.pid}-w`;
 const MiB = 1024 * 1024;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** v1 cgroups this test makes, all under its own parent; a sleep is moved into each so its stats are real. */
 class OwnCgroups {

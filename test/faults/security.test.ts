@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, RunResult, TestAgent, corral, eventually, removeCgroupParent, testCgroupParent } from '../helpers/cli';
+import { freePort } from '../helpers/net';
 
 const ROOT = process.getuid?.() === 0;
 const NOBODY = 65534;
@@ -35,14 +36,6 @@ function corralAs(uid: number, gid: number, root: string, args: string[], env: R
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`corral ${args.join(' ')} as ${uid} timed out`)); }, 30_000);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
   });
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 /** host:port of every TCP socket `pid` listens on (its socket inodes matched against /proc/net/tcp*). */

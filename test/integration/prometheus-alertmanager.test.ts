@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestAgent, eventually } from '../helpers/cli';
+import { freePort } from '../helpers/net';
 
 // The real Debian Prometheus and Alertmanager scrape a private agent with a few workloads,
 // load dashboards/prometheus/*.yml, and route alerts to a webhook in this process. Proves that
@@ -24,14 +24,6 @@ function skipReason(): string | false {
   }
   if (spawnSync('python3', ['-c', '']).status !== 0) return 'python3 missing (the OOM workload allocates with it)';
   return false;
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 /** A server process with its output in a log file; stop() ends it (SIGKILL if SIGTERM is not enough). */
