@@ -20,10 +20,11 @@ import { awslogs } from '../drivers/awslogs';
 import { packCalls } from '../drivers/awslogs/calls';
 import { CwEvent } from '../drivers/awslogs/limits';
 import { DriverContext } from '../engine/logs/driver';
-import { LogMessage, messageIn } from '../engine/logs/message';
+import { LogMessage } from '../engine/logs/message';
 import { splitDeliveryMode } from '../engine/logs/mode';
 import { Outlet } from '../engine/logs/outlet';
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY } from '../test/helpers/peers/cloudwatch';
+import { LINE_BYTES, median, pipeChunks } from './lib/pipechunks';
 
 const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const LINES = Number(arg('--lines') ?? 1_000_000);
@@ -34,8 +35,6 @@ process.env['AWS_SECRET_ACCESS_KEY'] = SECRET_ACCESS_KEY;
 process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
-const LINE_BYTES = 100; // with its newline, as bench/ingest's gen
-const PER_CHUNK = Math.floor(65536 / LINE_BYTES);
 const REGION = 'us-east-1';
 
 interface Scenario { id: string; label: string; run: (endpoint: string, stream: string, groups: LogMessage[][]) => Promise<void> }
@@ -45,25 +44,11 @@ const SCENARIOS: Scenario[] = [
   { id: 'sdk', label: 'bare SDK, pre-packed full calls (ceiling)', run: bareSdk },
 ];
 
-function lineText(i: number): string {
-  return `line ${String(i).padStart(9, '0')} `.padEnd(LINE_BYTES - 1, 'x');
-}
 
-/** Pipe-sized groups of lines that are views into one buffer, as the framer makes them. */
+/** The bench's lines, as the framer hands them on. */
 function chunks(n: number): LogMessage[][] {
-  const out: LogMessage[][] = [];
   const t0 = BigInt(Date.now()) * 1_000_000n;
-  for (let i = 0; i < n; i += PER_CHUNK) {
-    const count = Math.min(PER_CHUNK, n - i);
-    const src = Buffer.alloc(count * LINE_BYTES);
-    const group: LogMessage[] = [];
-    for (let j = 0; j < count; j++) {
-      src.write(lineText(i + j) + '\n', j * LINE_BYTES);
-      group.push(messageIn('stdout', t0 + BigInt(i + j) * 1000n, src, j * LINE_BYTES, (j + 1) * LINE_BYTES - 1));
-    }
-    out.push(group);
-  }
-  return out;
+  return pipeChunks(n, (line) => t0 + BigInt(line) * 1000n);
 }
 
 async function throughOutlet(endpoint: string, stream: string, groups: LogMessage[][], extra: Record<string, string> = {}): Promise<void> {
@@ -123,10 +108,6 @@ class PeerProcess {
   close(): void { this.child.stdin!.end(); }
 }
 
-function median(xs: number[]): number {
-  const a = [...xs].sort((x, y) => x - y);
-  return a[Math.floor(a.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   const peer = await PeerProcess.start();

@@ -16,9 +16,10 @@ import * as readline from 'node:readline';
 import fluentLogger from 'fluent-logger';
 import { fluentd } from '../drivers/fluentd';
 import { DriverContext } from '../engine/logs/driver';
-import { LogMessage, messageIn } from '../engine/logs/message';
+import { LogMessage } from '../engine/logs/message';
 import { splitDeliveryMode } from '../engine/logs/mode';
 import { Outlet } from '../engine/logs/outlet';
+import { LINE_BYTES, median, pipeChunks } from './lib/pipechunks';
 
 const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const LINES = Number(arg('--lines') ?? 1_000_000);
@@ -26,8 +27,6 @@ const ROUNDS = Number(arg('--rounds') ?? 3);
 const ONLY = arg('--only')?.split(',');
 
 const CTX: DriverContext = { id: 'b'.repeat(64), name: 'bench', logDir: '', labels: {}, env: [], created: 0n, pid: () => 0 };
-const LINE_BYTES = 100; // with its newline, as bench/ingest's gen
-const PER_CHUNK = Math.floor(65536 / LINE_BYTES);
 
 interface Scenario { id: string; label: string; opts: Record<string, string>; lines: number }
 const SCENARIOS: Scenario[] = [
@@ -39,22 +38,10 @@ const SCENARIOS: Scenario[] = [
   { id: 'lib', label: 'fluent-logger alone (PackedForward)', opts: {}, lines: LINES },
 ];
 
-/** Pipe-sized groups of lines that are views into one buffer, as the framer makes them. */
+/** The bench's lines, as the framer hands them on. */
 function chunks(n: number): LogMessage[][] {
-  const out: LogMessage[][] = [];
   const t0 = BigInt(Date.now()) * 1_000_000n;
-  for (let i = 0; i < n; i += PER_CHUNK) {
-    const count = Math.min(PER_CHUNK, n - i);
-    const src = Buffer.alloc(count * LINE_BYTES);
-    const group: LogMessage[] = [];
-    for (let j = 0; j < count; j++) {
-      const text = `line ${String(i + j).padStart(9, '0')} `.padEnd(LINE_BYTES - 1, 'x') + '\n';
-      src.write(text, j * LINE_BYTES);
-      group.push(messageIn('stdout', t0 + BigInt(i + j), src, j * LINE_BYTES, (j + 1) * LINE_BYTES - 1));
-    }
-    out.push(group);
-  }
-  return out;
+  return pipeChunks(n, (line) => t0 + BigInt(line));
 }
 
 /** The test peer in a child: prints its port; answers "count" with the events it holds, "reset" clears them. */
@@ -121,10 +108,6 @@ async function libraryAlone(port: number, groups: LogMessage[][]): Promise<void>
   sender.end(null as unknown as string, null as unknown as Record<string, string>, () => {});
 }
 
-function median(xs: number[]): number {
-  const a = [...xs].sort((x, y) => x - y);
-  return a[Math.floor(a.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   const peer = await ChildPeer.start();

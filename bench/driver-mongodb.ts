@@ -18,9 +18,10 @@ import { MongoClient } from 'mongodb';
 import { mongodb } from '../drivers/mongodb';
 import { DocumentBuilder, LogDocument } from '../drivers/mongodb/document';
 import { DriverContext } from '../engine/logs/driver';
-import { LogMessage, messageIn } from '../engine/logs/message';
+import { LogMessage } from '../engine/logs/message';
 import { splitDeliveryMode } from '../engine/logs/mode';
 import { Outlet } from '../engine/logs/outlet';
+import { LINE_BYTES, median, pipeChunks } from './lib/pipechunks';
 
 const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const LINES = Number(arg('--lines') ?? 1_000_000);
@@ -28,8 +29,6 @@ const ROUNDS = Number(arg('--rounds') ?? 3);
 const ONLY = arg('--only')?.split(',');
 
 const CTX: DriverContext = { id: 'b'.repeat(64), name: 'bench', logDir: '', labels: { team: 'core' }, env: ['REGION=eu'], created: 0n, pid: () => 0 };
-const LINE_BYTES = 100; // with its newline, as bench/ingest's gen
-const PER_CHUNK = Math.floor(65536 / LINE_BYTES);
 
 interface Scenario { id: string; label: string; opts: Record<string, string> }
 const SCENARIOS: Scenario[] = [
@@ -38,22 +37,10 @@ const SCENARIOS: Scenario[] = [
   { id: 'lib', label: 'mongodb client alone (insertMany per group)', opts: {} },
 ];
 
-/** Pipe-sized groups of lines that are views into one buffer, as the framer makes them (one time per group). */
+/** The bench's lines, as the framer hands them on. */
 function chunks(n: number): LogMessage[][] {
-  const out: LogMessage[][] = [];
   const t0 = BigInt(Date.now()) * 1_000_000n;
-  for (let i = 0; i < n; i += PER_CHUNK) {
-    const count = Math.min(PER_CHUNK, n - i);
-    const src = Buffer.alloc(count * LINE_BYTES);
-    const group: LogMessage[] = [];
-    for (let j = 0; j < count; j++) {
-      const text = `line ${String(i + j).padStart(9, '0')} `.padEnd(LINE_BYTES - 1, 'x') + '\n';
-      src.write(text, j * LINE_BYTES);
-      group.push(messageIn('stdout', t0 + BigInt(i), src, j * LINE_BYTES, (j + 1) * LINE_BYTES - 1));
-    }
-    out.push(group);
-  }
-  return out;
+  return pipeChunks(n, (_line, first) => t0 + BigInt(first));
 }
 
 /** The test peer in a child: prints its port; answers "count <ns>" with the documents it counted. */
@@ -101,10 +88,6 @@ async function clientAlone(client: MongoClient, db: string, docs: LogDocument[][
   for (const d of docs) await coll.insertMany(d, { ordered: false });
 }
 
-function median(xs: number[]): number {
-  const a = [...xs].sort((x, y) => x - y);
-  return a[Math.floor(a.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   const peer = await ChildPeer.start();

@@ -18,9 +18,10 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { syslog } from '../drivers/syslog';
 import { DriverContext } from '../engine/logs/driver';
-import { LogMessage, messageIn } from '../engine/logs/message';
+import { LogMessage } from '../engine/logs/message';
 import { splitDeliveryMode } from '../engine/logs/mode';
 import { Outlet } from '../engine/logs/outlet';
+import { LINE_BYTES, lineText, median, pipeChunks } from './lib/pipechunks';
 
 const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const LINES = Number(arg('--lines') ?? 1_000_000);
@@ -28,8 +29,6 @@ const ROUNDS = Number(arg('--rounds') ?? 3);
 const ONLY = arg('--only')?.split(',');
 
 const CTX: DriverContext = { id: 'b'.repeat(64), name: 'bench', logDir: '', labels: {}, env: [], created: 0n, pid: () => process.pid };
-const LINE_BYTES = 100; // with its newline, as bench/ingest's gen
-const PER_CHUNK = Math.floor(65536 / LINE_BYTES);
 
 interface Scenario { id: string; label: string; opts?: Record<string, string>; proto: 'tcp' | 'udp'; lines: number; logger?: boolean }
 const SCENARIOS: Scenario[] = [
@@ -41,25 +40,11 @@ const SCENARIOS: Scenario[] = [
   { id: 'logger', label: 'logger -n -P -T --rfc5424 (util-linux)', proto: 'tcp', lines: LINES, logger: true },
 ];
 
-function lineText(i: number): string {
-  return `line ${String(i).padStart(9, '0')} `.padEnd(LINE_BYTES - 1, 'x');
-}
 
-/** Pipe-sized groups of lines that are views into one buffer, as the framer makes them. */
+/** The bench's lines, as the framer hands them on. */
 function chunks(n: number): LogMessage[][] {
-  const out: LogMessage[][] = [];
   const t0 = BigInt(Date.now()) * 1_000_000n;
-  for (let i = 0; i < n; i += PER_CHUNK) {
-    const count = Math.min(PER_CHUNK, n - i);
-    const src = Buffer.alloc(count * LINE_BYTES);
-    const group: LogMessage[] = [];
-    for (let j = 0; j < count; j++) {
-      src.write(lineText(i + j) + '\n', j * LINE_BYTES);
-      group.push(messageIn('stdout', t0 + BigInt(i + j) * 1000n, src, j * LINE_BYTES, (j + 1) * LINE_BYTES - 1));
-    }
-    out.push(group);
-  }
-  return out;
+  return pipeChunks(n, (line) => t0 + BigInt(line) * 1000n);
 }
 
 /** A counting sink in a child: TCP counts newlines, UDP counts datagrams; "count" / "reset" on stdin. */
@@ -132,10 +117,6 @@ function runLogger(port: number, file: string, dir: string): Promise<number> {
   });
 }
 
-function median(xs: number[]): number {
-  const a = [...xs].sort((x, y) => x - y);
-  return a[Math.floor(a.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-bench-syslog-'));
