@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { StringDecoder } from 'node:string_decoder';
 import { LogMessage, endsLine, message } from '../../engine/logs/message';
 
 /**
@@ -37,9 +38,11 @@ export function decodeMessage(r: WireRecord): LogMessage {
 
 /** Splits a byte stream into NDJSON records. */
 export async function* readRecords(stream: AsyncIterable<Buffer>): AsyncIterable<WireRecord> {
+  // A chunk may end inside a multi-byte character: the decoder keeps its first bytes for the next one.
+  const utf8 = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of stream) {
-    rest += chunk.toString('utf8');
+    rest += utf8.write(chunk);
     let nl: number;
     while ((nl = rest.indexOf('\n')) >= 0) {
       const line = rest.slice(0, nl);
@@ -47,5 +50,6 @@ export async function* readRecords(stream: AsyncIterable<Buffer>): AsyncIterable
       if (line) yield JSON.parse(line) as WireRecord;
     }
   }
+  rest += utf8.end();
   if (rest.trim()) yield JSON.parse(rest) as WireRecord;
 }
