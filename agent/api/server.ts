@@ -73,10 +73,16 @@ function decodeRef(text: string): string {
   }
 }
 
+/** No request of the CLI comes near this; a bigger body would only fill the agent's memory. */
+const MAX_BODY = 16 << 20;
+
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
   if (req.method === 'GET' || req.method === 'DELETE') return undefined;
   const parts: Buffer[] = [];
-  for await (const c of req) parts.push(c as Buffer);
+  let size = 0;
+  // Past the limit the rest is read and dropped (not kept), so the answer still reaches the client.
+  for await (const c of req) if ((size += (c as Buffer).length) <= MAX_BODY) parts.push(c as Buffer);
+  if (size > MAX_BODY) throw new ApiError(413, `request body too large: ${size} bytes (at most ${MAX_BODY})`);
   if (!parts.length) return undefined;
   try {
     return JSON.parse(Buffer.concat(parts).toString('utf8'));

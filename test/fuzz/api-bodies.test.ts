@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import fc from 'fast-check';
 import { RESOURCE_FLAGS } from '../../engine/cgroups/limits';
 import { TestAgent } from '../helpers/cli';
@@ -95,6 +96,21 @@ describe('fuzz: the API\'s JSON bodies', () => {
     await fc.assert(fc.asyncProperty(ref, body, async (r, b) => {
       refusedWell(await request(sock(), 'POST', `/workloads/${r}/update`, b), `update ${r} ${String(b).slice(0, 200)}`);
     }), budget(300));
+  });
+
+  it('a body far too big is refused with 413; raw garbage on the socket is dropped', async () => {
+    const big = await request(sock(), 'POST', '/workloads', Buffer.alloc(40 << 20, 0x20));
+    assert.equal(big.status, 413, big.body);
+    assert.match(JSON.parse(big.body).message, /too large/);
+    for (const junk of [Buffer.from('\x00\xff\r\n\r\n'), Buffer.from('GET / HTTP/9.9\r\nHost: \x00\r\n\r\n'), Buffer.from('POST /workloads HTTP/1.1\r\nContent-Length: -5\r\n\r\n{}')]) {
+      await new Promise<void>((resolve) => {
+        const c = net.createConnection(sock(), () => c.end(junk));
+        c.on('error', () => resolve());
+        c.on('close', () => resolve());
+        c.resume();
+      });
+    }
+    assert.equal((await request(sock(), 'GET', '/_ping')).status, 200);
   });
 
   it('odd paths and methods are refused, and the agent still answers /_ping', async () => {
