@@ -81,7 +81,7 @@ describe('fuzz: the API\'s JSON bodies', () => {
       const a = await request(sock(), 'POST', '/workloads', body);
       refusedWell(a, `POST /workloads ${String(body).slice(0, 200)}`);
       statuses.add(a.status);
-    }), budget(300));
+    }), budget(600));
     assert.ok(statuses.has(200) && statuses.has(400), `the fuzz reached both outcomes: ${[...statuses]}`);
   });
 
@@ -95,7 +95,7 @@ describe('fuzz: the API\'s JSON bodies', () => {
     );
     await fc.assert(fc.asyncProperty(ref, body, async (r, b) => {
       refusedWell(await request(sock(), 'POST', `/workloads/${r}/update`, b), `update ${r} ${String(b).slice(0, 200)}`);
-    }), budget(300));
+    }), budget(600));
   });
 
   it('a body far too big is refused with 413; raw garbage on the socket is dropped', async () => {

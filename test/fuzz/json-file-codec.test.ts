@@ -36,7 +36,7 @@ describe('fuzz: json-file entries', () => {
       const want = `{"log":"${dockerEscape(line)}${whole ? '\\n' : ''}","stream":"${s}","time":"${formatRFC3339Nano(t)}"}\n`;
       for (const enc of encoders) assert.equal(enc.encodeOne(m).toString('utf8'), want, `native=${enc.isNative}`);
       assert.equal(JSON.parse(want).log, sanitized(line).toString('utf8') + (whole ? '\n' : ''), 'any JSON reader agrees');
-    }), budget(3000));
+    }), budget(12000));
   });
 
   it('decode(encode(m)) gives back the line (invalid UTF-8 as U+FFFD), stream, time, completeness and attrs', () => {
@@ -51,7 +51,7 @@ describe('fuzz: json-file entries', () => {
       assert.equal(e.complete, whole);
       assert.deepEqual(e.attrs, a && Object.keys(a).length ? Object.fromEntries(Object.entries(a)) : undefined);
       assert.equal(peekTime(out, 0, out.length - 1), t);
-    }), budget(2000));
+    }), budget(8000));
   });
 
   it('a batch of lines cut from one pipe chunk encodes as the lines one by one', () => {
@@ -76,7 +76,7 @@ describe('fuzz: json-file entries', () => {
           from = ends[i]!;
         });
       }
-    }), budget(1000));
+    }), budget(4000));
   });
 
   it('decodeEntry never throws: random bytes, and real entries cut or with a byte changed', () => {
@@ -97,6 +97,6 @@ describe('fuzz: json-file entries', () => {
       }
       const t = peekTime(buf, 0, buf.length);
       assert.ok(t === undefined || typeof t === 'bigint');
-    }), budget(3000));
+    }), budget(12000));
   });
 });

@@ -70,7 +70,7 @@ describe('fuzz: gzip members and damaged .gz files through the json-file reader'
       assert.deepEqual(all.nums, range(0, starts[4]!));
       assert.deepEqual(all.warnings, []);
       assert.deepEqual((await readAll(file, { tail })).nums, range(Math.max(0, starts[4]! - tail), starts[4]!));
-    }), budget(150));
+    }), budget(300));
   });
 
   it('a .gz cut anywhere gives what it holds before the cut (and a warning); the other files are whole', async () => {
@@ -87,7 +87,7 @@ describe('fuzz: gzip members and damaged .gz files through the json-file reader'
       assert.deepEqual(got, range(a, a + got.length), 'a prefix of the damaged file');
       assert.deepEqual(nums.filter((k) => k < a || k >= b), [...range(0, a), ...range(b, starts[4]!)], 'every other entry, in order');
       if (keep < size && b > a) assert.ok(warnings.length > 0, 'the damage is reported');
-    }), budget(150));
+    }), budget(300));
   });
 
   it('garbage, flipped bits and lying headers in a .gz never crash or hang the reader', async () => {
@@ -114,7 +114,7 @@ describe('fuzz: gzip members and damaged .gz files through the json-file reader'
       const want = tail === undefined ? current : current.slice(Math.max(0, current.length - tail));
       assert.deepEqual(nums.slice(nums.length - want.length), want);
       if (tail !== undefined) assert.ok(nums.length <= tail);
-    }), budget(150));
+    }), budget(300));
   });
 
   it('a compression that fails midway reports its own error and closes its fd once (no EBADF, no stranger fd closed)', async () => {

@@ -45,7 +45,7 @@ describe('fuzz: resource flags (run, create, update)', () => {
   it('parseLimits: Limits, or a LimitsError naming a given flag', () => {
     fc.assert(fc.property(fc.dictionary(flagName, flagValue, { maxKeys: 5 }), (flags) => {
       onlyThrows(() => parseLimits(flags as never, host), [LimitsError], namesAFlag(Object.keys(flags)));
-    }), budget(3000));
+    }), budget(12000));
   });
 
   it('parseUpdate + mergeUpdate: a refused update throws LimitsError and changes nothing', () => {
@@ -56,7 +56,7 @@ describe('fuzz: resource flags (run, create, update)', () => {
         assert.ok(Object.keys(flags).length > 0 || e instanceof LimitsError);
       });
       assert.equal(JSON.stringify(current), before);
-    }), budget(2000));
+    }), budget(8000));
   });
 
   it('--cpus: any rational text; huge exponents are refused at once, not computed', () => {
@@ -64,14 +64,14 @@ describe('fuzz: resource flags (run, create, update)', () => {
     fc.assert(fc.property(fc.stringMatching(/^[+-]?[0-9]{0,12}(\.[0-9]{0,12})?$/), exp, (mant, e) => {
       const n = onlyThrows(() => parseNanoCpus(`${mant}e${e}`), [LimitsError], (err) => assert.match(err.message, /--cpus/));
       if (typeof n === 'number') assert.ok(!Number.isNaN(n));
-    }), budget(1000));
+    }), budget(4000));
   });
 
   it('--cpus: N/D and decimals give whole nano-CPUs or "too precise"', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 64_000 }), fc.integer({ min: 1, max: 1000 }), (num, den) => {
       const r = onlyThrows(() => parseNanoCpus(`${num}/${den}`), [LimitsError], (e) => assert.match(e.message, /too precise/));
       if (typeof r === 'number') assert.equal(BigInt(r) * BigInt(den), BigInt(num) * 1_000_000_000n);
-    }), budget(1000));
+    }), budget(4000));
   });
 
   it('cpuset lists: the set the text names, or a refusal; bounded by the maximum', () => {
@@ -87,11 +87,11 @@ describe('fuzz: resource flags (run, create, update)', () => {
       const got = onlyThrows(() => parseUintList(text, 64), [Error], (e) => assert.match(e.message, /invalid format|out range/));
       if (ok && Math.max(...ranges.map(([a, b]) => b ?? a)) <= 64) assert.deepEqual(got, want, text);
       else assert.ok(got instanceof Error, text);
-    }), budget(1000));
+    }), budget(4000));
     fc.assert(fc.property(hostileText('0123456789-,+ ', 30), (text) => {
       const got = onlyThrows(() => parseUintList(text, 8192), [Error]);
       if (got instanceof Set) assert.ok([...got].every((k) => Number.isInteger(k) && k >= 0 && k <= 8192), text);
-    }), budget(2000));
+    }), budget(8000));
   });
 
   it('device throttles: PATH:RATE, or a LimitsError naming the flag', () => {
@@ -107,6 +107,6 @@ describe('fuzz: resource flags (run, create, update)', () => {
       if (!(iops instanceof Error)) assert.ok(Number.isInteger(iops.rate) && iops.rate >= 0, text);
       const w = onlyThrows(() => parseWeightDevice('blkio-weight-device', text), [LimitsError], check('blkio-weight-device'));
       if (!(w instanceof Error)) assert.ok(w.weight === 0 || (w.weight >= 10 && w.weight <= 1000), text);
-    }), budget(2000));
+    }), budget(8000));
   });
 });

@@ -54,7 +54,7 @@ describe('fuzz: --log-driver / --log-opt', () => {
     fc.assert(fc.property(drivers, fc.dictionary(key, value, { maxKeys: 5 }), (ds, opts) => {
       const plan = onlyThrows(() => planOutlets(logConfigsOf(ds, opts)), [OptionError], namesWhat(opts, ds));
       if (Array.isArray(plan)) assert.ok(plan.length >= 1);
-    }), budget(2000));
+    }), budget(8000));
   });
 
   for (const def of builtinDrivers) {
@@ -62,7 +62,7 @@ describe('fuzz: --log-driver / --log-opt', () => {
       const own = fc.constantFrom(...(KEYS[def.name] ?? ['x']), ...KEYS.shared!.slice(7));
       fc.assert(fc.property(fc.dictionary(own, value, { maxKeys: 4 }), (opts) => {
         onlyThrows(() => def.parseOptions(opts), [OptionError], namesWhat(opts, [def.name]));
-      }), budget(def.name === 'mongodb' ? 300 : 800));
+      }), budget(def.name === 'mongodb' ? 1200 : 3200));
     });
   }
 

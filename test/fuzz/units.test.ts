@@ -13,14 +13,14 @@ describe('fuzz: sizes (10m, 1.5g)', () => {
         if (n === undefined) continue;
         assert.ok(Number.isFinite(n) && Number.isInteger(n) && n >= 0, `${JSON.stringify(text)} gave ${n}`);
       }
-    }), budget(3000));
+    }), budget(12000));
   });
 
   it('hundreds of digits are not a size (Docker: strconv.ParseFloat out of range), not Infinity', () => {
     fc.assert(fc.property(fc.integer({ min: 310, max: 2000 }), fc.constantFrom('', 'k', 'm', 'g'), (digits, unit) => {
       assert.equal(ramInBytes('9'.repeat(digits) + unit), undefined);
       assert.equal(fromHumanSize('9'.repeat(digits) + unit), undefined);
-    }), budget(50));
+    }), budget(200));
   });
 
   it('N[.F]<unit>[b|ib] is N.F x 1000^k (decimal) and x 1024^k (binary), in any case', () => {
@@ -30,6 +30,6 @@ describe('fuzz: sizes (10m, 1.5g)', () => {
       const text = `${num}${upper ? u.toUpperCase() : u}${suffix}`;
       assert.equal(fromHumanSize(text), Math.floor(Number(num) * 1000 ** POW[u]), text);
       assert.equal(ramInBytes(text), Math.floor(Number(num) * 1024 ** POW[u]), text);
-    }), budget(1000));
+    }), budget(4000));
   });
 });
