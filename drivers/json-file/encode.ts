@@ -209,7 +209,7 @@ function sameRun(a: LogMessage, b: LogMessage): boolean {
 class TimeText {
   private sec = -1n;
   private head = '';
-  private lastNs = -1n;
+  private lastNs: bigint | undefined; // not -1n: that is a time too (1969-12-31T23:59:59.999999999Z)
   private last = '';
 
   format(ns: bigint): string {

@@ -30,8 +30,12 @@ export function parseRFC3339Nano(text: string): bigint | undefined {
   const m = RFC3339.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, z, sign, oh, om] = m;
-  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!);
-  if (Number.isNaN(ms) || +mo! < 1 || +mo! > 12 || +d! < 1 || +d! > 31 || +h! > 23 || +mi! > 59 || +s! > 60) return undefined;
+  // setUTCFullYear, not Date.UTC: that one reads years 0-99 as 1900-1999.
+  const t = new Date(0);
+  t.setUTCFullYear(+y!, +mo! - 1, +d!);
+  // A month or day out of range (Feb 31, month 13) rolls over into another month: Go refuses it.
+  if (t.getUTCMonth() !== +mo! - 1 || +h! > 23 || +mi! > 59 || +s! > 60) return undefined;
+  const ms = t.setUTCHours(+h!, +mi!, +s!, 0);
   let ns = BigInt(ms) * 1_000_000n + BigInt((frac ?? '').padEnd(9, '0') || '0');
   if (!z) {
     const off = BigInt((+oh! * 60 + +om!) * 60) * NS_PER_S;

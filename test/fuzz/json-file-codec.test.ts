@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LogMessage, Stream, endsLine, message, messageIn } from '../../engine/logs/message';
-import { formatRFC3339Nano } from '../../engine/logs/timefmt';
+import { formatRFC3339Nano, parseRFC3339Nano } from '../../engine/logs/timefmt';
 import { native } from '../../engine/native';
 import { JsonEntryEncoder } from '../../drivers/json-file/encode';
 import { decodeEntry, peekTime } from '../../drivers/json-file/reader/decode';
@@ -15,8 +15,8 @@ const hostileBytes = fc.oneof(
   fc.array(fc.constantFrom(...['\x1b[31m', '\r', '\0', '<', '&', '"', '\\', '\u2028', '\xff', 'é', '🚀', 'a', '\t', '\x7f'].map((s) => Buffer.from(s, s === '\xff' ? 'latin1' : 'utf8'))), { maxLength: 20 }).map((a) => Buffer.concat(a)),
 ).map((b) => Buffer.from(b.filter((x) => x !== 0x0a))); // the framer never puts a newline in a line
 
-/** Times a real clock gives: 1970 to 9999. */
-const time = fc.bigInt(0n, 253_402_300_799_999_999_999n);
+/** Any time RFC3339 can write with a four-digit year: 0001 (Go's zero time) to 9999. */
+const time = fc.oneof(fc.bigInt(-62_135_596_800_000_000_000n, 253_402_300_799_999_999_999n), fc.bigInt(1_700_000_000_000_000_000n, 1_800_000_000_000_000_000n));
 const stream = fc.constantFrom<Stream>('stdout', 'stderr');
 const wellFormed = fc.string({ unit: 'binary', maxLength: 12 });
 const attrs = fc.option(fc.dictionary(wellFormed, wellFormed, { maxKeys: 3 }), { nil: undefined });
@@ -51,6 +51,17 @@ describe('fuzz: json-file entries', () => {
       assert.equal(e.complete, whole);
       assert.deepEqual(e.attrs, a && Object.keys(a).length ? Object.fromEntries(Object.entries(a)) : undefined);
       assert.equal(peekTime(out, 0, out.length - 1), t);
+    }), budget(8000));
+  });
+
+  it('times: every RFC3339Nano text reads back to its nanosecond; a day or month out of range is no time', () => {
+    fc.assert(fc.property(time, (t) => assert.equal(parseRFC3339Nano(formatRFC3339Nano(t)), t)), budget(8000));
+    fc.assert(fc.property(fc.integer({ min: 1, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), (y, mo, d) => {
+      const text = `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}T00:00:00Z`;
+      const exists = mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(2000, mo, 0)).getUTCDate() - (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 1 : 0);
+      const ns = parseRFC3339Nano(text);
+      assert.equal(ns !== undefined, exists, text);
+      if (ns !== undefined) assert.equal(formatRFC3339Nano(ns), text);
     }), budget(8000));
   });
 
