@@ -111,6 +111,10 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
     .route('GET', /^\/events$/, async (req, res, { query }) => {
       let filters: Record<string, string[]> = {};
       try { filters = JSON.parse(query.get('filters') || '{}'); } catch { throw badRequest('invalid filters: expected JSON like {"event":["die"]}'); }
+      const lists = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+      if (typeof filters !== 'object' || filters === null || Array.isArray(filters) || !Object.values(filters).every(lists)) {
+        throw badRequest('invalid filters: expected JSON like {"event":["die"]} (each key a list of texts)');
+      }
       for (const k of Object.keys(filters)) if (!FILTER_KEYS.includes(k)) throw badRequest(`invalid filter '${k}' (accepted: ${FILTER_KEYS.join(', ')})`);
       const f = { since: nsParam(query, 'since'), until: nsParam(query, 'until'), filters };
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });

@@ -98,6 +98,18 @@ describe('fuzz: the API\'s JSON bodies', () => {
     }), budget(600));
   });
 
+  it('GET query parameters of logs and events: any text is an answer or a 4xx, never a 5xx or a hang', async () => {
+    const param = fc.oneof(fc.constantFrom('', '-1', '0', '5', '1e3', '99999999999999999999999', '-99999999999999999999', 'all', '1.5', '%', '\u0000'), fc.string({ maxLength: 12 }));
+    const filters = fc.oneof(fc.json({ maxDepth: 2 }), fc.constantFrom('null', '{"event":"die"}', '{"event":[1,null]}', '{"label":["a=b","c"]}', '{"nope":[]}', '{', '[]'));
+    await fc.assert(fc.asyncProperty(param, param, param, filters, fc.boolean(), async (tail, since, until, f, follow) => {
+      const logs = new URLSearchParams({ tail, since, until, ...(follow ? { follow: '1' } : {}) });
+      refusedWell(await request(sock(), 'GET', `/workloads/fuzz-target/logs?${logs}`), `logs ?${logs}`);
+      // until=1 (long past) ends the event stream once its history is sent.
+      const ev = new URLSearchParams({ since, until: '1', filters: f });
+      refusedWell(await request(sock(), 'GET', `/events?${ev}`), `events ?${ev}`);
+    }), budget(300));
+  });
+
   it('a body far too big is refused with 413; raw garbage on the socket is dropped', async () => {
     const big = await request(sock(), 'POST', '/workloads', Buffer.alloc(40 << 20, 0x20));
     assert.equal(big.status, 413, big.body);
