@@ -11,6 +11,8 @@ function table(path: string): string[][] {
   }
 }
 
+const MAX_ID = 2 ** 31 - 1;
+
 /** Resolves `-u user[:group]` (names or numbers) against /etc/passwd and /etc/group. */
 export function resolveUser(spec: string): Identity {
   const [user, group] = spec.split(':') as [string, string | undefined];
@@ -29,5 +31,7 @@ export function resolveUser(spec: string): Identity {
       gid = Number(g[2]);
     }
   }
+  // Docker refuses ids past 2^31-1 (moby/sys/user); spawn would fail on them later, at start.
+  if (!(uid <= MAX_ID && gid <= MAX_ID)) throw new SpecError(`uids and gids must be in range 0-${MAX_ID} (--user ${spec})`);
   return { uid, gid, home: entry?.[5] || '/', name: entry?.[0] ?? user };
 }
