@@ -24,7 +24,7 @@ describe('resource limits through the CLI', { skip }, () => {
     assert.equal(s.HostConfig.Memory, 32 * 1024 * 1024);
     assert.equal(s.HostConfig.MemorySwap, 64 * 1024 * 1024, 'unset swap is twice the memory, as Docker');
     const events = (await agent.run(['events', '--since', '1m', '--until', '0s', '--filter', 'container=hog', '--filter', 'event=oom'])).stdout;
-    assert.match(events, / container oom [0-9a-f]{64} \(name=hog\)/);
+    assert.match(events, /container oom [0-9a-f]{64} \((host=[^,]+, )?name=hog\)/);
   });
 
   it('a child killed by the OOM killer is reported even when the workload survives', async () => {
