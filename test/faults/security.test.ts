@@ -360,7 +360,7 @@ describe('security: a socket group that cannot be found', { skip: ROOT ? false :
 
   it('skips a stored record whose id is not its folder\'s name, so nothing can act outside containers/', async () => {
     const log = fs.readFileSync(path.join(agent.root, 'agent.log'), 'utf8');
-    assert.match(log, new RegExp(`skipping unreadable workload ${planted}: its id "\\.\\./sentinel" is not its folder's name`));
+    assert.match(log, new RegExp(`skipping unreadable workload ${planted}: config.json: "spec.id" is "\\.\\./sentinel", not the folder's name`));
     assert.equal((await agent.run(['ps', '-a', '-q'])).stdout, '');
     const r = await agent.run(['rm', '-f', '../sentinel']);
     assert.equal(r.code, 125);
