@@ -126,10 +126,30 @@ export class ForwardConnection {
     reject?.(e);
   }
 
+  /**
+   * The library decodes what the server sends (acks, HELO, PONG) inside its 'data' listeners and
+   * lets a decode error escape: garbage from a server would crash the agent. Such an error fails
+   * this connection instead (the driver retries on a new one).
+   */
+  private guardReads(socket: Socket): void {
+    const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+    socket.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+      if (event !== 'data') return emit(event, ...args);
+      try {
+        return emit(event, ...args);
+      } catch (e) {
+        this.fail(new Error(`fluentd sent an unreadable answer: ${(e as Error).message}`));
+        socket.destroy();
+        return true;
+      }
+    }) as typeof socket.emit;
+  }
+
   private watchSocket(): void {
     const socket = (this.sender as unknown as SenderInternals)._socket;
     if (!socket || socket === this.watched) return; // tls sockets report connect twice
     this.watched = socket;
+    this.guardReads(socket);
     socket.once('close', () => this.fail(new Error(this.libraryNote || 'fluentd closed the connection')));
     // PackedForward always asks for an ack; without request-ack nobody reads them, so drain them.
     if (!this.c.requestAck) socket.resume();
