@@ -20,7 +20,9 @@ interface Job {
   refusedHere: number;
 }
 
-const CLOSE_FLUSH_MS = 5_000; // close() delivers what it still holds within this, then gives up (counted)
+// close() delivers what it still holds within this (the run has ended by then: nothing waits on it
+// but the agent's shutdown, which aborts it), then gives up, counted. As long as an ended run's outlet drains.
+const CLOSE_FLUSH_MS = 5 * 60_000;
 const TIMER_CALL_MS = 10_000; // a flush from the timer never holds the next send() longer than this
 const HELD_RETRY = { baseMs: 1_000, capMs: 30_000 };
 
@@ -60,7 +62,7 @@ export class AwsLogsDriver implements LogDriver {
     return { ...this.rejects.counts, empty: this.assembler.empties };
   }
 
-  async close(): Promise<void> {
+  async close(giveUp?: AbortSignal): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
@@ -69,7 +71,7 @@ export class AwsLogsDriver implements LogDriver {
       if (this.job) { this.drop(this.job); this.job = undefined; }
       const events = this.takeHeld();
       this.assembler.closeDue(0, events);
-      if (events.length) await this.flushAtClose(events);
+      if (events.length) await this.flushAtClose(events, giveUp);
     });
     this.writer.destroy();
   }
@@ -208,8 +210,8 @@ export class AwsLogsDriver implements LogDriver {
   }
 
   /** Last chance for what the driver holds: retried while the deadline allows, then counted as lost. */
-  private async flushAtClose(events: CwEvent[]): Promise<void> {
-    const signal = AbortSignal.timeout(CLOSE_FLUSH_MS);
+  private async flushAtClose(events: CwEvent[], giveUp: AbortSignal | undefined): Promise<void> {
+    const signal = giveUp ? AbortSignal.any([AbortSignal.timeout(CLOSE_FLUSH_MS), giveUp]) : AbortSignal.timeout(CLOSE_FLUSH_MS);
     const calls = packCalls(events);
     for (let i = 0; i < calls.length; i++) {
       const outcome = await this.putUntil(calls[i]!, signal);

@@ -11,7 +11,11 @@ export interface LogDriver {
   readonly name: string;
   /** Delivers a batch. Messages are immutable: the driver must not change them. */
   send(batch: readonly LogMessage[], signal: AbortSignal): Promise<SendResult>;
-  close(): Promise<void>;
+  /**
+   * Ends the driver. A driver that still holds acknowledged lines (awslogs' partly filled call)
+   * may keep delivering them until `giveUp` aborts (the agent is shutting down), then counts the rest.
+   */
+  close(giveUp?: AbortSignal): Promise<void>;
   /** Drivers that store logs where they can be read back (json-file) offer a reader. */
   reader?(): LogReader;
   /**

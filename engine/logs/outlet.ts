@@ -45,6 +45,8 @@ export class Outlet {
   private sending = false;
   private closing = false;
   private readonly abort = new AbortController();
+  /** Aborted by abortNow() only: what the driver's own close may still be delivering stops too. */
+  private readonly giveUp = new AbortController();
   private readonly waiters: (() => void)[] = [];
   private idle: (() => void) | undefined;
   /** The last send failed: errors until the next success are one episode. */
@@ -102,6 +104,7 @@ export class Outlet {
   /** Gives up on what is still queued (counted as dropped, reason closed): a close in progress ends now. */
   abortNow(): void {
     this.abort.abort();
+    this.giveUp.abort();
   }
 
   private async shutdown(graceMs: number): Promise<void> {
@@ -114,7 +117,7 @@ export class Outlet {
       clearTimeout(timer);
     }
     this.abort.abort();
-    await this.driver.close();
+    await this.driver.close(this.giveUp.signal);
   }
 
   private async pump(): Promise<void> {

@@ -6,7 +6,8 @@
  *     fd 1, 2  the workload's stdout/stderr (those FIFOs, read-write; passed on to the workload)
  *     fd 3     the gate: the workload execs FILE only after reading a line here (the agent
  *              first puts it into its cgroup); EOF instead means "don't run": exit 125
- *     fd 4     the holder writes the workload's pid here, then closes it
+ *     fd 4     the holder writes the workload's pid here, and its exit code when it ends, then closes it
+ *              (the code comes before the holder's own exit, which waits for the FIFOs to drain)
  *
  * The workload gets its own session (stop signals its process group). The holder keeps no
  * end of the workload's output, ignores the signals a terminal or group might send it, waits
@@ -84,7 +85,6 @@ int main(int argc, char **argv) {
   }
   close(3);
   dprintf(4, "%d\n", (int)child);
-  close(4);
   int null = open("/dev/null", O_RDWR);
   if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
   signal(SIGINT, SIG_IGN);
@@ -99,6 +99,8 @@ int main(int argc, char **argv) {
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   snprintf(path, sizeof path, "%s/exit", argv[1]);
   write_exit_file(path, code);
+  dprintf(4, "%d\n", code); /* EPIPE when no agent listens: SIGPIPE is ignored */
+  close(4);
   wait_drained(keep, 2);
   return code;
 }

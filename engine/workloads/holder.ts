@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { Readable, Writable } from 'node:stream';
 import { setPipeSize } from '../native';
 import { Launch, WorkloadProcess, exitCodeOf, signalGroup } from './process';
@@ -40,10 +41,13 @@ function readFifo(file: string): Readable {
   return new net.Socket({ fd, readable: true, writable: false });
 }
 
-async function readAll(stream: Readable): Promise<string> {
-  let text = '';
-  for await (const chunk of stream) text += String(chunk);
-  return text;
+/** The holder's reports on fd 4: the workload's pid, then (when it ends) its exit code. */
+function holderReports(stream: Readable): { pid: Promise<number>; exitCode: Promise<number | undefined> } {
+  const lines = readline.createInterface({ input: stream });
+  const next = lines[Symbol.asyncIterator]();
+  const line = async () => { const r = await next.next(); return r.done ? undefined : Number(r.value); };
+  const pid = line().then((n) => n ?? 0);
+  return { pid, exitCode: pid.then(() => line()) };
 }
 
 export async function startHeld(holder: string, dir: string, l: Launch): Promise<WorkloadProcess> {
@@ -69,8 +73,12 @@ export async function startHeld(holder: string, dir: string, l: Launch): Promise
   } finally {
     for (const fd of rw) fs.closeSync(fd); // the workload holds them now
   }
-  const exited = (once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>).then(([c, s]) => exitCodeOf(c, s));
-  const pid = Number(await readAll(child.stdio[4] as Readable));
+  const holderExit = (once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>).then(([c, s]) => exitCodeOf(c, s));
+  const reports = holderReports(child.stdio[4] as Readable);
+  // The holder reports the code at once, but exits only when the FIFOs are empty: the run must end
+  // on the report, or output stuck behind a full outlet would keep it from ever ending.
+  const exited = Promise.race([reports.exitCode.then((c) => (c === undefined || Number.isNaN(c) ? holderExit : c)), holderExit]);
+  const pid = await reports.pid;
   const gate = child.stdio[3] as Writable;
   gate.on('error', () => undefined);
   try {
@@ -78,7 +86,7 @@ export async function startHeld(holder: string, dir: string, l: Launch): Promise
     await l.cgroup?.join(pid);
   } catch (e) {
     gate.destroy(); // EOF at the gate: the workload exits 125 without running anything
-    await exited;
+    await holderExit;
     for (const r of readers) r.destroy();
     throw e;
   }
@@ -98,7 +106,8 @@ export function adoptHeld(dir: string, pid: number, holder: { pid: number; start
   // Not our child: watch the holder until it is gone, then read what it recorded.
   const exited = new Promise<number>((resolve) => {
     const timer = setInterval(() => {
-      if (pidStartTime(holder.pid) === holder.startTime) return;
+      // Ended when the holder recorded the code (it may still wait for the pipes to drain) or is gone.
+      if (!fs.existsSync(exitFileOf(dir)) && pidStartTime(holder.pid) === holder.startTime) return;
       clearInterval(timer);
       for (const s of STREAMS) wakeReader(fifoOf(dir, s));
       resolve(recordedExit(dir));

@@ -143,7 +143,7 @@ export class Workload {
 
   private async supervise(proc: WorkloadProcess, router: Router): Promise<void> {
     const framer = (name: 'stdout' | 'stderr') => new LineFramer(name, new StreamClock(this.deps.clock));
-    const streams = [
+    const pumps = [
       pumpStream(proc.stdout, framer('stdout'), router, this.lineCounts),
       pumpStream(proc.stderr, framer('stderr'), router, this.lineCounts),
     ];
@@ -152,7 +152,8 @@ export class Workload {
     // Like a container's init dying: whatever it left behind in its group (and its cgroup) goes too.
     proc.signalGroup('SIGKILL');
     await this.cgroup?.kill('SIGKILL').catch(() => {});
-    await Promise.all(streams);
+    for (const p of pumps) p.flush();
+    await Promise.all(pumps.map((p) => p.done));
     await this.cgroup?.destroy().catch((e: Error) => this.deps.warn(`${this.spec.name}: cgroup not removed: ${e.message}`));
     this.cgroup = undefined;
     this.oom = null;

@@ -16,13 +16,6 @@ process.env['AWS_SECRET_ACCESS_KEY'] = SECRET_ACCESS_KEY;
 process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
-/**
- * Known bug (open): `stop -t 1` of a blocking-mode workload whose driver is stuck on such a
- * server does not return within the CLI's 20 s (the non-blocking one and `rm -f` do). Marked todo
- * so the suite reports it without failing until the engine is fixed.
- */
-const STOP_BUG = 'stop -t 1 of a blocked blocking-mode workload does not return (open bug)';
-
 /** Generous: the agent idles near 100 MiB; a queue that grows without bound passes this quickly. */
 const RSS_BOUND_KIB = 512 * 1024;
 const CLI = { timeoutMs: 20_000 };
@@ -31,8 +24,6 @@ const FLOOD = ['sh', '-c', `seq -f "n%06.0f ${PAD}" 0 49999; sleep 60`];
 
 describe('remote log servers that accept and misbehave never hang or crash the agent', {
   concurrency: true, timeout: 180_000,
-  // Until the stop bug is fixed a run takes minutes (each stuck stop waits out the CLI timeout, then the agent's SIGTERM stop hangs too).
-  skip: process.env['CORRAL_FAULT_HANGS'] ? false : 'open bug: stop -t 1 hangs on a stuck driver; set CORRAL_FAULT_HANGS=1 to run',
 }, () => {
   const agent = new TestAgent();
   const servers: RawTcpServer[] = [];
@@ -80,7 +71,7 @@ describe('remote log servers that accept and misbehave never hang or crash the a
   }
 
   for (const b of ['silent', 'garbage', 'slow'] as const) {
-    it(`fluentd: a server that is ${b} (with and without request-ack)`, { timeout: 90_000, todo: STOP_BUG }, async () => {
+    it(`fluentd: a server that is ${b} (with and without request-ack)`, { timeout: 90_000 }, async () => {
       const s = await server(b);
       await survives(`fl-${b}`, 'fluentd', [`fluentd-address=127.0.0.1:${s.port}`, 'fluentd-retry-wait=100ms']);
       await survives(`fla-${b}`, 'fluentd', [`fluentd-address=127.0.0.1:${s.port}`, 'fluentd-retry-wait=100ms', 'fluentd-request-ack=true']);
@@ -88,14 +79,14 @@ describe('remote log servers that accept and misbehave never hang or crash the a
     });
   }
 
-  it('awslogs: an endpoint that hangs every PutLogEvents', { timeout: 90_000, todo: STOP_BUG }, async () => {
+  it('awslogs: an endpoint that hangs every PutLogEvents', { timeout: 90_000 }, async () => {
     cloudwatch.inject('PutLogEvents', ...new Array<'hang'>(10_000).fill('hang'));
     await survives('aw-hang', 'awslogs', ['awslogs-region=us-west-2', `awslogs-endpoint=${cloudwatch.endpoint}`, 'awslogs-group=corral', 'awslogs-create-group=true']);
     assert.ok(cloudwatch.callsOf('PutLogEvents').length > 0, 'the driver did reach the endpoint');
   });
 
   for (const b of ['silent', 'garbage'] as const) {
-    it(`mongodb: a listener that is ${b}`, { timeout: 90_000, todo: STOP_BUG }, async () => {
+    it(`mongodb: a listener that is ${b}`, { timeout: 90_000 }, async () => {
       const s = await server(b);
       await survives(`mo-${b}`, 'mongodb', [`mongodb-uri=mongodb://127.0.0.1:${s.port}`]);
       assert.ok(s.connections > 0, 'the driver did reach the server');
