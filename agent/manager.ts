@@ -170,7 +170,7 @@ export class WorkloadManager {
       clock: this.deps.clock,
       cgroups: this.deps.cgroups.backend,
       warn: this.deps.warn,
-      openOutlets: () => openOutlets(planOutlets(spec.logConfigs), this.contextOf(spec, () => w.state.pid), (text: string) => this.deps.warn(`${text} (${spec.name})`),
+      openOutlets: () => openOutlets(planOutlets(spec.logConfigs), this.contextOf(spec, () => w.lastPid), (text: string) => this.deps.warn(`${text} (${spec.name})`),
         (action, attrs) => this.deps.event(w, action, attrs)),
       changed: (x) => this.save(x),
       event: (x, action, attrs) => this.deps.event(x, action, attrs),

@@ -49,6 +49,8 @@ export class Workload {
   private proc: WorkloadProcess | undefined;
   /** The cgroup path of the last run, kept after it ended (its metrics keep their `id`). */
   lastCgroupPath = '';
+  /** The main pid of the last run, kept after it ended: lines still being delivered carry it. */
+  lastPid = 0;
   private cgroup: CgroupHandle | undefined;
   private oom: OomWatcher | null = null;
   private router: Router | undefined;
@@ -133,6 +135,7 @@ export class Workload {
     this.proc = proc;
     this.cgroup = cgroup;
     this.lastCgroupPath = cgroup?.path ?? '';
+    this.lastPid = proc.pid;
     this.oom = cgroup ? watchOom(cgroup, { onKill: (_total, added) => this.oomKilled(added) }) : null;
     this.outlets = outlets;
     this.router = new Router();
