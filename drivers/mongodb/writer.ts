@@ -3,17 +3,12 @@ import { SendResult } from '../../engine/logs/driver';
 import { commandChunks } from './chunks';
 import { Describe, classifyInsertError, classifyInsertReply } from './classify';
 import { LogDocument } from './document';
+import type { MongoOptions } from './options';
 import { mongo } from './load';
 import { clientOptions, redactText, redactUri } from './uri';
 
-export interface Destination {
-  uri: string;
-  database: string;
-  collection: string;
-  cappedSize: number | null;
-  cappedMax: number | null;
-  ttlSeconds: number | null;
-}
+/** Where one workload's documents go: its options with the templates expanded. */
+export type Destination = Pick<MongoOptions, 'uri' | 'database' | 'collection' | 'cappedSize' | 'cappedMax' | 'ttlSeconds'>;
 
 /**
  * One workload's connection to its collection. The client connects on the first insert (never
