@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { CliContext } from './context';
+import { installUnit } from './systemdunit';
 import { parseMetricsAddr } from '../metrics/server';
 import { WatchFlags, addWatchOptions, watchOptionsOf } from '../watch/options';
 
@@ -10,7 +11,13 @@ export function registerAgent(program: Command, ctx: () => CliContext): void {
     .option('--live-restore', 'leave workloads running when the agent stops; the next agent adopts them (env CORRAL_LIVE_RESTORE=1)', process.env['CORRAL_LIVE_RESTORE'] === '1')
     .option('--hostname <name>', 'this host\'s name in metrics, events and log records (env CORRAL_HOSTNAME; default the system\'s hostname)', process.env['CORRAL_HOSTNAME'] || undefined)
     .option('--socket-group <name>', 'the group that may use the API socket (env CORRAL_SOCKET_GROUP; corral is created if missing)', process.env['CORRAL_SOCKET_GROUP'] || 'corral')
-    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string; hostname?: string } & WatchFlags) => {
+    .option('--install [dir]', 'write a systemd unit that runs this agent (with --live-restore) into dir (default /etc/systemd/system) and exit')
+    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string; hostname?: string; install?: string | true } & WatchFlags) => {
+      if (o.install !== undefined) {
+        const file = installUnit(o.install === true ? '/etc/systemd/system' : o.install, ctx().dataRoot);
+        console.log(`wrote ${file}\nnext: systemctl daemon-reload && systemctl enable --now corral`);
+        return;
+      }
       const metricsAddr = parseMetricsAddr(o.metricsAddr);
       // Goes into syslog headers and label values: one printable word, as a hostname is.
       if (o.hostname !== undefined && !/^[!-~]{1,255}$/.test(o.hostname)) throw new Error(`invalid value "${o.hostname}" for --hostname: expected 1 to 255 printable characters, no spaces`);

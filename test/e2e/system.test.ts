@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { TestAgent } from '../helpers/cli';
 
 const V1 = fs.existsSync('/sys/fs/cgroup/memory/cgroup.procs') && process.getuid?.() === 0;
@@ -45,5 +46,18 @@ describe('corral system', () => {
     const left = (await agent.run(['ps', '-a', '--format', 'json'])).stdout.trim().split('\n').map((l) => JSON.parse(l).Names);
     assert.deepEqual(left, ['alive']);
     assert.equal((await agent.run(['system', 'prune', '-f'])).stdout.trim(), 'Total reclaimed space: 0B');
+  });
+
+  it('agent --install writes a systemd unit that runs this agent with live restore', async () => {
+    const dir = path.join(agent.root, 'units');
+    const r = await agent.run(['agent', '--install', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /systemctl daemon-reload && systemctl enable --now corral/);
+    const unit = fs.readFileSync(path.join(dir, 'corral.service'), 'utf8');
+    const exec = /^ExecStart=(.+)$/m.exec(unit)![1]!.split(' ');
+    assert.equal(exec[0], process.execPath);
+    assert.ok(fs.statSync(exec[1]!).mode & 0o111, 'runs bin/corral');
+    assert.deepEqual(exec.slice(2), ['--data-root', agent.root, 'agent', '--live-restore']);
+    for (const line of ['Restart=always', 'KillMode=process', `Environment=CORRAL_ROOT=${agent.root}`, 'WantedBy=multi-user.target']) assert.ok(unit.includes(line), line);
   });
 });
