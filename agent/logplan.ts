@@ -55,10 +55,26 @@ export function logConfigsOf(drivers: readonly string[], opts: Readonly<Record<s
 export function planOutlets(configs: readonly LogConfig[]): PlannedOutlet[] {
   const planned = configs.map((c) => plan(c));
   const first = configs[0];
-  if (!first || first.type === 'none' || planned.some((p) => p.def.openReader)) return planned;
+  if (!first || !needsCache(configs)) return planned;
   const cache = cacheOptions(first.config);
   if (cache) planned.push({ def: jsonFile as DriverDefinition<unknown>, name: 'cache', delivery: splitDeliveryMode(pick(first.config, GENERIC_LOG_OPTS)).delivery, options: cache, requireHealthy: false, remote: false });
   return planned;
+}
+
+/** No driver reads back, and logs are not thrown away (`none`): the local cache is wanted (unless disabled). */
+function needsCache(configs: readonly LogConfig[]): boolean {
+  return configs.length > 0 && configs[0]!.type !== 'none' && !configs.some((c) => findDriver(c.type)?.openReader);
+}
+
+/**
+ * Whether a run writes a local json-file log (a json-file driver, or the cache), from the configs
+ * alone: no option is parsed and no file read, so ps and inspect stay cheap.
+ */
+export function keepsLocalLog(configs: readonly LogConfig[]): boolean {
+  if (configs.some((c) => !findDriver(c.type))) return false; // a stored config this agent cannot run
+  if (configs.some((c) => findDriver(c.type)?.openReader)) return true;
+  const disabled = configs[0]?.config['cache-disabled'];
+  return needsCache(configs) && !(disabled !== undefined && parseBool(disabled) === true);
 }
 
 function plan(c: LogConfig): PlannedOutlet {

@@ -10,8 +10,7 @@ import { WorkloadStore } from '../engine/workloads/store';
 import { Workload } from '../engine/workloads/supervisor';
 import { resolveUser } from '../engine/workloads/user';
 import { pidStartTime } from '../engine/workloads/spawn';
-import { jsonFile } from '../drivers/json-file';
-import { logConfigsOf, planOutlets } from './logplan';
+import { keepsLocalLog, logConfigsOf, planOutlets } from './logplan';
 import { openOutlets, probeOutlets } from './outlets';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 
@@ -228,10 +227,7 @@ export class WorkloadManager {
   }
 
   logPath(w: Workload): string {
-    let plan: ReturnType<typeof planOutlets>;
-    // A stored config that no longer parses (its syslog socket gone, a hand-edited file) must not fail ps and inspect.
-    try { plan = planOutlets(w.spec.logConfigs); } catch { return ''; }
-    return plan.some((p) => p.def === jsonFile) ? path.join(this.deps.store.dirOf(w.spec.id), `${w.spec.id}-json.log`) : '';
+    return keepsLocalLog(w.spec.logConfigs) ? path.join(this.deps.store.dirOf(w.spec.id), `${w.spec.id}-json.log`) : '';
   }
 
   /**

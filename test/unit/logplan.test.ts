@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { logConfigsOf, planOutlets } from '../../agent/logplan';
+import { keepsLocalLog, logConfigsOf, planOutlets } from '../../agent/logplan';
 
 describe('log configs and outlets of a workload', () => {
   it('gives every option to the only driver; json-file by default', () => {
@@ -28,5 +28,14 @@ describe('log configs and outlets of a workload', () => {
   it('accepts the cache options with any driver, as Docker', () => {
     assert.deepEqual(planOutlets(logConfigsOf(['json-file'], { 'cache-disabled': 'true', 'cache-max-size': '5m' })).map((p) => p.name), ['json-file']);
     assert.deepEqual(planOutlets(logConfigsOf(['none'], {})).map((p) => p.name), ['none'], 'none means no logs: no cache');
+  });
+
+  it('says from the configs alone whether a run keeps a local json-file log', () => {
+    assert.equal(keepsLocalLog(logConfigsOf([], {})), true);
+    assert.equal(keepsLocalLog(logConfigsOf(['none'], {})), false);
+    assert.equal(keepsLocalLog(logConfigsOf(['syslog'], {})), true, 'the cache');
+    assert.equal(keepsLocalLog(logConfigsOf(['syslog'], { 'cache-disabled': 'true' })), false);
+    assert.equal(keepsLocalLog(logConfigsOf(['json-file', 'syslog'], { 'cache-disabled': 'true' })), true);
+    assert.equal(keepsLocalLog([{ type: 'gone-driver', config: {} }]), false, 'a stored config this agent cannot run writes nothing');
   });
 });
