@@ -17,7 +17,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 
 function withFileOptions(cmd: Command): Command {
   return cmd
-    .option('-f, --file <file>', 'the file (default ./corral.yaml, or CORRAL_FILE)')
+    .option('-f, --file <file>', 'the file (default $CORRAL_CONFIG, else ./corral.yaml, else /etc/corral/corral.yaml)')
     .option('-p, --project-name <name>', 'project name (default: the file\'s directory name)');
 }
 
@@ -88,9 +88,9 @@ export function registerCompose(program: Command, ctx: () => CliContext): void {
   withFileOptions(program.command('down').description('stop and remove the workloads of corral.yaml\'s project'))
     .option('-t, --timeout <seconds>', 'seconds to wait for a workload to stop before killing it', '10')
     .action(fileErrors(async (o: FileOpts) => {
-      // Only the project name is needed: down works even when the file is gone or broken.
+      // Only the project name is needed: down works even when the file is broken, or gone with -p.
       const timeout = seconds(o.timeout);
-      const name = projectName(o.projectName, composeFile(o.file).file);
+      const name = o.projectName !== undefined ? projectName(o.projectName, '') : projectName(undefined, composeFile(o.file).file);
       const c = await ctx().client();
       const ours = ownedBy(name, await currentWorkloads(c));
       const results = await Promise.allSettled(ours.map((w) => stopAndRemove(c, w.id, timeout)));

@@ -1,10 +1,12 @@
 import * as readline from 'node:readline/promises';
 import { Command } from 'commander';
 import { humanBytes } from '../stats';
+import { configCandidates, findConfig } from '../compose/load';
 import type { diskUsage, prune, systemInfo } from '../system';
 import { CliContext } from './context';
 
-type Info = ReturnType<typeof systemInfo>;
+/** The agent's facts, and the corral.yaml this CLI would use (found from its own directory and environment). */
+type Info = ReturnType<typeof systemInfo> & { ConfigFile: string | null };
 type Df = ReturnType<typeof diskUsage>;
 type Pruned = Awaited<ReturnType<typeof prune>>;
 
@@ -28,6 +30,7 @@ function printInfo(i: Info): void {
     `Native addon:      ${i.NativeAddon ? 'yes' : 'no'}`,
     `Metrics:           ${i.MetricsAddr === 'off' ? 'off' : `http://${i.MetricsAddr}/metrics`}`,
   ];
+  lines.push(`Config file:       ${i.ConfigFile ?? `none (looked for ${configCandidates(process.env, process.cwd()).map(([f]) => f).join(', ')})`}`);
   if (i.Unavailable.length) lines.push('Not available here:', ...i.Unavailable.map((u) => `  - ${u}`));
   console.log(lines.join('\n'));
 }
@@ -55,7 +58,7 @@ export function registerSystem(program: Command, ctx: () => CliContext): void {
     .option('--format <format>', 'table or json', 'table')
     .action(async (o: { format: string }) => {
       checkFormat(o.format);
-      const info = await (await ctx().client()).json<Info>('GET', '/system/info');
+      const info: Info = { ...await (await ctx().client()).json<Info>('GET', '/system/info'), ConfigFile: findConfig(undefined)?.file ?? null };
       if (o.format === 'json') console.log(JSON.stringify(info, null, 2)); else printInfo(info);
     });
   system.command('df').description('log disk use of workloads')

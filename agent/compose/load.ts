@@ -14,10 +14,44 @@ export interface Loaded {
   data: unknown;
 }
 
-/** `-f FILE`, else `$CORRAL_FILE`, else `./corral.yaml`. */
-export function composeFile(flag: string | undefined): { file: string; display: string } {
-  const given = flag ?? process.env['CORRAL_FILE'] ?? 'corral.yaml';
-  return { file: path.resolve(given), display: given };
+/** Where the system-wide files live: /etc/corral, or CORRAL_ETC (tests, which must not write to /etc). */
+export function etcDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['CORRAL_ETC'] || '/etc/corral';
+}
+
+/** Which corral.yaml a command takes, and why (`corral system info` shows it). */
+export interface ConfigChoice {
+  file: string;
+  display: string;
+  from: '-f' | 'CORRAL_CONFIG' | 'CORRAL_FILE' | 'cwd' | 'etc';
+}
+
+/**
+ * `-f FILE`, else `$CORRAL_CONFIG` (or the older `$CORRAL_FILE`), else `./corral.yaml` when it
+ * exists, else `/etc/corral/corral.yaml` when it exists (Debian's layout); undefined when none does.
+ */
+export function findConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ConfigChoice | undefined {
+  const given = flag !== undefined ? { name: flag, from: '-f' as const }
+    : env['CORRAL_CONFIG'] ? { name: env['CORRAL_CONFIG'], from: 'CORRAL_CONFIG' as const }
+      : env['CORRAL_FILE'] ? { name: env['CORRAL_FILE'], from: 'CORRAL_FILE' as const } : undefined;
+  // A file named outright is taken as is: a missing one is an error about that file, not a fallback.
+  if (given) return { file: path.resolve(cwd, given.name), display: given.name, from: given.from };
+  for (const [file, display, from] of configCandidates(env, cwd)) if (fs.existsSync(file)) return { file, display, from };
+  return undefined;
+}
+
+/** The files looked for when none is named, in order. */
+export function configCandidates(env: NodeJS.ProcessEnv, cwd: string): Array<[string, string, 'cwd' | 'etc']> {
+  const etc = path.join(etcDir(env), 'corral.yaml');
+  return [[path.join(cwd, 'corral.yaml'), 'corral.yaml', 'cwd'], [etc, etc, 'etc']];
+}
+
+/** The file up/down/config use; with none, an error naming every place looked at. */
+export function composeFile(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ConfigChoice {
+  const found = findConfig(flag, env, cwd);
+  if (found) return found;
+  const looked = configCandidates(env, cwd).map(([file]) => file).join(' or ');
+  throw new ComposeError('corral.yaml', [{ path: [], message: `no such file: looked for ${looked} (give one with -f FILE or CORRAL_CONFIG)` }]);
 }
 
 /** `-p NAME`, else the file's directory name, lowercased to the characters labels keep simple (as compose). */
@@ -35,7 +69,7 @@ export function loadFile(file: string, display: string): Loaded {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ComposeError(display, [{ path: [], message: code === 'ENOENT' ? 'no such file (give another with -f FILE or CORRAL_FILE)' : (e as Error).message }]);
+    throw new ComposeError(display, [{ path: [], message: code === 'ENOENT' ? 'no such file (give another with -f FILE or CORRAL_CONFIG)' : (e as Error).message }]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });

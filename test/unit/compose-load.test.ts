@@ -41,20 +41,21 @@ describe('corral.yaml: reading', () => {
     assert.deepEqual(problemLines(() => loadFile(write('dup.yaml', 'workloads:\n  a: {command: x}\n  a: {command: y}\n'), 'dup.yaml')), ['dup.yaml:3: Map keys must be unique']);
     const [syntax] = problemLines(() => loadFile(write('syn.yaml', 'workloads:\n  a: [\n  b: 1\n'), 'syn.yaml'));
     assert.match(syntax!, /^syn\.yaml:3: /);
-    assert.deepEqual(problemLines(() => loadFile(path.join(dir, 'none.yaml'), 'none.yaml')), ['none.yaml: no such file (give another with -f FILE or CORRAL_FILE)']);
+    assert.deepEqual(problemLines(() => loadFile(path.join(dir, 'none.yaml'), 'none.yaml')), ['none.yaml: no such file (give another with -f FILE or CORRAL_CONFIG)']);
   });
 
-  it('takes -f, then CORRAL_FILE, then ./corral.yaml; the project is the directory name unless -p', () => {
-    const saved = process.env['CORRAL_FILE'];
-    try {
-      delete process.env['CORRAL_FILE'];
-      assert.deepEqual(composeFile(undefined), { file: path.resolve('corral.yaml'), display: 'corral.yaml' });
-      process.env['CORRAL_FILE'] = '/etc/x.yaml';
-      assert.equal(composeFile(undefined).file, '/etc/x.yaml');
-      assert.equal(composeFile('y.yaml').display, 'y.yaml');
-    } finally {
-      if (saved === undefined) delete process.env['CORRAL_FILE']; else process.env['CORRAL_FILE'] = saved;
-    }
+  it('takes -f, then CORRAL_CONFIG (or CORRAL_FILE), then ./corral.yaml, then <etc>/corral.yaml; the project is the directory name unless -p', () => {
+    const cwd = fs.mkdtempSync(path.join(dir, 'cwd-'));
+    const etc = fs.mkdtempSync(path.join(dir, 'etc-'));
+    const env = { CORRAL_ETC: etc };
+    assert.throws(() => composeFile(undefined, env, cwd), new RegExp(`no such file: looked for ${cwd}/corral.yaml or ${etc}/corral.yaml`));
+    fs.writeFileSync(path.join(etc, 'corral.yaml'), 'workloads: {}\n');
+    assert.deepEqual(composeFile(undefined, env, cwd), { file: path.join(etc, 'corral.yaml'), display: path.join(etc, 'corral.yaml'), from: 'etc' });
+    fs.writeFileSync(path.join(cwd, 'corral.yaml'), 'workloads: {}\n');
+    assert.deepEqual(composeFile(undefined, env, cwd), { file: path.join(cwd, 'corral.yaml'), display: 'corral.yaml', from: 'cwd' });
+    assert.equal(composeFile(undefined, { ...env, CORRAL_FILE: '/x/old.yaml' }, cwd).file, '/x/old.yaml');
+    assert.equal(composeFile(undefined, { ...env, CORRAL_FILE: '/x/old.yaml', CORRAL_CONFIG: 'new.yaml' }, cwd).file, path.join(cwd, 'new.yaml'));
+    assert.deepEqual(composeFile('y.yaml', { ...env, CORRAL_CONFIG: 'new.yaml' }, cwd), { file: path.join(cwd, 'y.yaml'), display: 'y.yaml', from: '-f' });
     assert.equal(projectName(undefined, '/srv/My App.v2/corral.yaml'), 'myappv2');
     assert.equal(projectName('shop', '/srv/x/corral.yaml'), 'shop');
     assert.throws(() => projectName('...', '/x/corral.yaml'), /give one with -p NAME/);
