@@ -10,6 +10,7 @@ import { registerStats } from './stats';
 import { registerTop } from './top';
 import { registerSystem } from './system';
 import { registerCompletion } from './completion';
+import { addExamples } from './examples';
 import { registerUpdate } from './update';
 import { CliContext } from './context';
 import { registerInspect } from './inspect';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerCompose(program, ctx);
   registerSystem(program, ctx);
   registerCompletion(program);
+  addExamples(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }
