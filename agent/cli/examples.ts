@@ -29,10 +29,7 @@ export const EXAMPLES: Record<string, string[]> = {
     'corral run --rm -e MODE=once -w /srv/app -- ./migrate.sh --dry-run',
     'corral run -d --name api --log-driver fluentd --log-opt fluentd-address=127.0.0.1:24224 -l team=edge -- ./api',
   ],
-  create: [
-    'corral create --name batch -m 1g --pids-limit 100 -- python3 job.py',
-    'corral start batch',
-  ],
+  create: ['# made, not started (corral start batch starts it)', 'corral create --name batch -m 1g --pids-limit 100 -- python3 job.py'],
   start: ['corral start web', 'corral start web worker-1 worker-2'],
   stop: ['corral stop web', '# 30 seconds to exit after SIGTERM, then SIGKILL', 'corral stop -t 30 web worker-1'],
   restart: ['corral restart web', 'corral restart -t 5 web'],
