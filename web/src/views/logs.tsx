@@ -1,0 +1,155 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { openStream, query, workloadPath } from '../api';
+import type { LogLine } from '../types';
+import { VirtualList } from '../virtual';
+
+/** Lines kept in the page: a workload writing thousands a second must not grow the tab without bound. */
+export const LOG_CAP = 5000;
+/** Lines asked for when no time is given. */
+const TAIL = 1000;
+/** How often the view repaints while lines pour in. */
+const PAINT_MS = 100;
+const LINE_HEIGHT = 18;
+
+/** The last LOG_CAP lines; appends are cheap (trimmed in steps, not on every line). */
+class LineBuffer {
+  lines: LogLine[] = [];
+  dropped = 0;
+  push(more: LogLine[]): void {
+    for (const l of more) this.lines.push(l);
+    if (this.lines.length > LOG_CAP + LOG_CAP / 5) {
+      const cut = this.lines.length - LOG_CAP;
+      this.lines.splice(0, cut);
+      this.dropped += cut;
+    }
+  }
+  view(): LogLine[] { return this.lines.length > LOG_CAP ? this.lines.slice(this.lines.length - LOG_CAP) : this.lines; }
+}
+
+const timeOf = (t: string) => {
+  // RFC 3339 with nanoseconds: show the local clock to the millisecond.
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return t;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+};
+
+/** The line with every (case-insensitive) occurrence of q marked. */
+function highlight(line: string, q: string): ComponentChildren {
+  if (!q) return line;
+  const lower = line.toLowerCase();
+  const out: ComponentChildren[] = [];
+  let at = 0;
+  for (let i = lower.indexOf(q); i >= 0 && out.length < 200; i = lower.indexOf(q, i + q.length)) {
+    if (i > at) out.push(line.slice(at, i));
+    out.push(<mark>{line.slice(i, i + q.length)}</mark>);
+    at = i + q.length;
+  }
+  out.push(line.slice(at));
+  return out;
+}
+
+type Status = 'loading' | 'following' | 'done' | 'error';
+
+export function LogsPanel({ id, name }: { id: string; name: string }) {
+  const [follow, setFollow] = useState(true);
+  const [since, setSince] = useState('');
+  const [sinceInput, setSinceInput] = useState('');
+  const [search, setSearch] = useState('');
+  const [onlyMatching, setOnlyMatching] = useState(true);
+  const [status, setStatus] = useState<Status>('loading');
+  const [error, setError] = useState('');
+  const [, repaint] = useState(0);
+  // Bumped to read again after the stream broke (a reconnect by the browser would repeat the tail).
+  const [generation, setGeneration] = useState(0);
+  const buf = useRef(new LineBuffer());
+
+  // (Re)loads when the workload, the time or follow changes; the page repaints at most every PAINT_MS.
+  useEffect(() => {
+    buf.current = new LineBuffer();
+    repaint((n) => n + 1);
+    setStatus('loading');
+    let timer: number | undefined;
+    let retry: number | undefined;
+    let stopped = false;
+    setError('');
+    const schedule = () => { timer ??= window.setTimeout(() => { timer = undefined; repaint((n) => n + 1); }, PAINT_MS); };
+    const url = workloadPath(id, '/logs') + query({ tail: since ? LOG_CAP : TAIL, since, follow: follow ? 1 : undefined });
+    const close = openStream(url, {
+      line: (d) => { buf.current.push([JSON.parse(d) as LogLine]); schedule(); },
+      lines: (d) => { buf.current.push(JSON.parse(d) as LogLine[]); schedule(); },
+      end: () => { close(); setStatus('done'); repaint((n) => n + 1); },
+    }, () => {
+      // EventSource hides the status: ask once more without follow to tell bad input from a lost agent.
+      close();
+      fetch(workloadPath(id, '/logs') + query({ tail: 0, since }), { credentials: 'same-origin' }).then(async (res) => {
+        if (stopped) return;
+        if (res.status >= 400 && res.status < 500) {
+          let text = `${res.status}`;
+          try { text = ((await res.json()) as { error?: string }).error ?? text; } catch { /* not JSON */ }
+          setError(text);
+          setStatus('error');
+          return;
+        }
+        void res.body?.cancel();
+        throw new Error('retry');
+      }).catch(() => {
+        if (stopped) return;
+        setStatus('error');
+        retry = window.setTimeout(() => setGeneration((g) => g + 1), 2000);
+      });
+    });
+    if (follow) setStatus('following');
+    return () => { stopped = true; close(); clearTimeout(timer); clearTimeout(retry); };
+  }, [id, since, follow, generation]);
+
+  const q = search.toLowerCase();
+  const all = buf.current.view();
+  const shown = useMemo(() => (q && onlyMatching ? all.filter((l) => l.line.toLowerCase().includes(q)) : all), [all, all.length, q, onlyMatching, buf.current.dropped]);
+  const matches = useMemo(() => (q ? (onlyMatching ? shown.length : all.filter((l) => l.line.toLowerCase().includes(q)).length) : 0), [shown, q]);
+
+  const download = workloadPath(id, '/logs/download') + query({ since, tail: since ? undefined : TAIL, q: search });
+
+  const row = (i: number) => {
+    const l = shown[i]!;
+    return (
+      <div class={`logline ${l.stream}`} data-testid="log-line">
+        <span class="lt">{timeOf(l.t)}</span>
+        <span class="ls">{l.stream === 'stderr' ? 'err' : 'out'}</span>
+        <span class="ll">{highlight(l.line, q)}{l.partial ? <span class="partial" title="partial line">⏎̸</span> : null}</span>
+      </div>
+    );
+  };
+
+  return (
+    <section class="logs" data-testid="logs">
+      <div class="toolbar">
+        <label title="Keep reading new lines as the workload writes them">
+          <input type="checkbox" checked={follow} data-testid="logs-follow" onChange={(e) => setFollow((e.target as HTMLInputElement).checked)} /> follow
+        </label>
+        <form class="since" onSubmit={(e) => { e.preventDefault(); setSince(sinceInput.trim()); }}>
+          <input
+            placeholder="since: 10m, 2h, 2026-01-02T15:04:05Z" value={sinceInput} data-testid="logs-since"
+            title="Like corral logs --since: a duration (10m), RFC 3339, or unix seconds; empty = the last lines"
+            onInput={(e) => setSinceInput((e.target as HTMLInputElement).value)}
+          />
+          <button type="submit" data-testid="logs-since-apply">go</button>
+        </form>
+        <input
+          type="search" placeholder="search loaded lines" value={search} data-testid="logs-search"
+          onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
+        />
+        <label title="Hide lines without the search text"><input type="checkbox" checked={onlyMatching} onChange={(e) => setOnlyMatching((e.target as HTMLInputElement).checked)} /> only matching</label>
+        <a class="button" href={download} download={`${name}-logs.txt`} data-testid="logs-download" title="The lines of this time range (and search) as text">download</a>
+        <span class="muted" data-testid="logs-status">
+          {error ? <span class="error" data-testid="logs-error">{error}</span> : status} · {all.length} lines{buf.current.dropped ? ` (last ${LOG_CAP} kept)` : ''}{q ? ` · ${matches} matching` : ''}
+        </span>
+      </div>
+      <VirtualList
+        count={shown.length} rowHeight={LINE_HEIGHT} row={row} testid="log-lines" class="loglist" stickToEnd={follow}
+        empty={status === 'loading' ? 'Loading…' : q ? 'No loaded line matches.' : 'No lines.'}
+      />
+    </section>
+  );
+}
