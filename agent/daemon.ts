@@ -14,10 +14,14 @@ import { WorkloadManager } from './manager';
 import { registerRoutes } from './routes';
 import { NO_WATCH, Watcher, WatchOptions } from './watch';
 import { registerWatchRoutes } from './watch/routes';
-import { registerSystemRoutes } from './system';
+import { corralVersion, registerSystemRoutes } from './system';
 import { applySocketGroup, DEFAULT_SOCKET_GROUP } from './api/socketgroup';
 import { redactText, redactValues } from './redact';
 import { closeInheritedFds } from './inheritedfds';
+import { SampleHistory, HISTORY_SECONDS } from './web/history';
+import { RowsFeed } from './web/feed';
+import { WebServer } from './web/server';
+import { WebAddr, authority, isLoopback } from './web/options';
 
 export interface AgentOptions {
   dataRoot: string;
@@ -33,7 +37,12 @@ export interface AgentOptions {
   watch?: WatchOptions;
   /** This host's name in metrics, events and log records (default os.hostname()): stable across a fleet. */
   hostname?: string;
+  /** The web view (`--web-addr`); absent for none. */
+  web?: { addr: WebAddr; token?: string; allowControl: boolean; root?: string };
 }
+
+/** How often the sampler reads every cgroup. */
+const SAMPLE_INTERVAL_MS = 1000;
 
 /** Prints at most `perSecond` lines a second and counts the rest, so a failing driver can't flood the log. */
 function rateLimited(perSecond: number): (text: string) => void {
@@ -91,15 +100,27 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   if (left.removed.length || left.busy.length) log(`cgroup leftovers: removed ${left.removed.length}, still busy: ${left.busy.join(' ') || 'none'}`);
   const watcher = new Watcher(o.watch ?? NO_WATCH, cgroups.detection, log);
   await watcher.start();
-  const sampler = new IntervalSampler(() => [...manager.list(), ...watcher.list()], clock);
+  const sampler = new IntervalSampler(() => [...manager.list(), ...watcher.list()], clock, SAMPLE_INTERVAL_MS);
   const metrics = o.metricsAddr ? await serveMetrics(new MetricsExporter(sampler, hostname), o.metricsAddr) : undefined;
   if (o.metricsAddr) log(`metrics on http://${o.metricsAddr.host}:${o.metricsAddr.port}/metrics`);
+  // Filled from the start, so the page's graphs have the last 15 minutes as soon as it opens.
+  const feed = o.web ? new RowsFeed(sampler, new SampleHistory(Math.ceil((HISTORY_SECONDS * 1000) / SAMPLE_INTERVAL_MS))) : undefined;
+  let web: WebServer | undefined;
+  if (o.web && feed) {
+    web = new WebServer(o.web, {
+      manager, watcher, events, sampler, feed, hostname, version: corralVersion(), intervalMs: SAMPLE_INTERVAL_MS, allowControl: o.web.allowControl,
+    });
+    await web.listen();
+    log(`web view on http://${authority(o.web.addr)}/${o.web.allowControl ? ' (control buttons on)' : ''}`);
+    if (!o.web.token && !isLoopback(o.web.addr.host)) log(`warning: the web view listens on ${o.web.addr.host}, not loopback, without a token: anyone who can reach it sees every workload and its logs (set --web-token-file)`);
+  }
   const api = new ApiServer();
   registerWatchRoutes(api, watcher, manager);
   registerRoutes(api, manager, events, sampler);
   registerSystemRoutes(api, {
     manager, store, cgroups, dataRoot: o.dataRoot, cgroupParent: o.cgroupParent, holder, hostname,
     metricsAddr: o.metricsAddr ? `${o.metricsAddr.host}:${o.metricsAddr.port}` : 'off',
+    webAddr: o.web ? authority(o.web.addr) : 'off',
   });
   await api.listen(socket);
   log(applySocketGroup(socket, o.socketGroup ?? DEFAULT_SOCKET_GROUP));
@@ -122,6 +143,8 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
       log('stopping: stopping workloads');
       await manager.stopAll(10);
     }
+    feed?.stop();
+    await web?.close();
     sampler.stop();
     watcher.stop();
     metrics?.closeAllConnections();

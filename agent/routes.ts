@@ -4,6 +4,7 @@ import { toHostConfig } from '../engine/cgroups';
 import { Sampler, Snapshot } from '../engine/snapshot';
 import { snapshotJson } from './stats';
 import { LogReader, ReadOptions } from '../engine/logs/reader';
+import { Workload } from '../engine/workloads/supervisor';
 import { ApiServer } from './api/server';
 import { createRequestOf, updateResourcesOf } from './api/requests';
 import { encodeMessage } from './api/logwire';
@@ -17,7 +18,7 @@ import { responseTap } from './streamtap';
 const REF = /^\/workloads\/([^/]+)$/;
 const on = (action: string) => new RegExp(`^/workloads/([^/]+)/${action}$`);
 
-function intParam(q: URLSearchParams, key: string, dflt?: number): number | undefined {
+export function intParam(q: URLSearchParams, key: string, dflt?: number): number | undefined {
   const v = q.get(key);
   if (v === null || v === '') return dflt;
   if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value "${v}" for ${key}: expected a whole number`);
@@ -31,7 +32,8 @@ function nsParam(q: URLSearchParams, key: string): bigint | undefined {
   return BigInt(v);
 }
 
-async function write(res: http.ServerResponse, text: string): Promise<void> {
+/** Writes and, when the socket is full, waits for it to drain (or close). */
+export async function write(res: http.ServerResponse, text: string): Promise<void> {
   if (res.write(text)) return;
   // Whichever comes first; the other listener is removed so a long stream doesn't pile them up.
   const done = new AbortController();
@@ -84,13 +86,7 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
       return undefined;
     })
     .route('POST', on('stop'), async (_q, _r, { ref, query }) => { await m.get(ref).stop(intParam(query, 't', 10)!); return {}; })
-    .route('POST', on('restart'), async (_q, _r, { ref, query }) => {
-      const w = m.get(ref);
-      await w.stop(intParam(query, 't', 10)!);
-      await w.runEnded();
-      await w.start();
-      return {};
-    })
+    .route('POST', on('restart'), async (_q, _r, { ref, query }) => { await restartWorkload(m.get(ref), intParam(query, 't', 10)!); return {}; })
     .route('POST', on('kill'), async (_q, _r, { ref, query }) => {
       const sig = query.get('signal') || 'SIGKILL';
       const signal = /^\d+$/.test(sig) ? Number(sig) : (sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`);
@@ -160,6 +156,13 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
       const { reader, live } = readerFor(w, m.logPath(w));
       return streamLog(req, res, query, reader, live);
     });
+}
+
+/** `restart`: stop (SIGKILL after timeoutSec), wait for the run to end, start again. */
+export async function restartWorkload(w: Workload, timeoutSec: number): Promise<void> {
+  await w.stop(timeoutSec);
+  await w.runEnded();
+  await w.start();
 }
 
 /** A log as NDJSON records, with tail/since/until/follow from the query; follows only a `live` one. */

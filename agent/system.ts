@@ -17,11 +17,17 @@ export interface SystemDeps {
   cgroupParent: string;
   holder: string | undefined;
   metricsAddr: string;
+  /** Where the web view listens (host:port), or 'off'. */
+  webAddr?: string;
   /** The agent's host identity (`--hostname`). */
   hostname?: string;
 }
 
 const PACKAGE = path.join(__dirname, '..', '..', 'package.json');
+
+export function corralVersion(): string {
+  return (JSON.parse(fs.readFileSync(PACKAGE, 'utf8')) as { version: string }).version;
+}
 
 function osName(): string {
   try { return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os.type(); } catch { return os.type(); }
@@ -45,7 +51,7 @@ export function systemInfo(d: SystemDeps) {
   if (!hasSysResource()) unavailable.push('pipes beyond /proc/sys/fs/pipe-max-size: the agent lacks CAP_SYS_RESOURCE (live restore buffers 1 MiB per stream instead of 8 MiB)');
   if (nativeWhy) unavailable.push("syslog-address unixgram:// (and a datagram /dev/log): needs the native addon");
   return {
-    Version: (JSON.parse(fs.readFileSync(PACKAGE, 'utf8')) as { version: string }).version,
+    Version: corralVersion(),
     Node: process.version,
     Kernel: os.release(),
     OperatingSystem: osName(),
@@ -67,6 +73,7 @@ export function systemInfo(d: SystemDeps) {
     LiveRestore: d.holder !== undefined,
     NativeAddon: nativeWhy === undefined,
     MetricsAddr: d.metricsAddr,
+    WebAddr: d.webAddr ?? 'off',
     Unavailable: unavailable,
   };
 }

@@ -3,6 +3,21 @@ import { CliContext } from './context';
 import { installUnit } from './systemdunit';
 import { parseMetricsAddr } from '../metrics/server';
 import { WatchFlags, addWatchOptions, watchOptionsOf } from '../watch/options';
+import { parseWebAddr, webToken } from '../web/options';
+
+interface WebFlags { webAddr: string; webAllowControl?: boolean; webToken?: string; webTokenFile?: string }
+
+/** The web view's options, or undefined when --web-addr is off. */
+function webOptionsOf(o: WebFlags) {
+  const addr = parseWebAddr(o.webAddr);
+  if (!addr) {
+    if (o.webAllowControl || o.webToken !== undefined || o.webTokenFile !== undefined) throw new Error('--web-allow-control and --web-token need --web-addr HOST:PORT (the web view is off)');
+    return undefined;
+  }
+  const token = webToken(o.webToken, o.webTokenFile, process.env['CORRAL_WEB_TOKEN']);
+  // CORRAL_WEB_ROOT: another build of the page (tests serve a folder of their own).
+  return { addr, token, allowControl: !!o.webAllowControl, root: process.env['CORRAL_WEB_ROOT'] || undefined };
+}
 
 export function registerAgent(program: Command, ctx: () => CliContext): void {
   addWatchOptions(program.command('agent').description('run the corral agent in the foreground'))
@@ -11,19 +26,24 @@ export function registerAgent(program: Command, ctx: () => CliContext): void {
     .option('--live-restore', 'leave workloads running when the agent stops; the next agent adopts them (env CORRAL_LIVE_RESTORE=1)', process.env['CORRAL_LIVE_RESTORE'] === '1')
     .option('--hostname <name>', 'this host\'s name in metrics, events and log records (env CORRAL_HOSTNAME; default the system\'s hostname)', process.env['CORRAL_HOSTNAME'] || undefined)
     .option('--socket-group <name>', 'the group that may use the API socket (env CORRAL_SOCKET_GROUP; corral is created if missing)', process.env['CORRAL_SOCKET_GROUP'] || 'corral')
+    .option('--web-addr <host:port>', 'serve the web view here, e.g. 127.0.0.1:9324, or off (env CORRAL_WEB_ADDR; default off)', process.env['CORRAL_WEB_ADDR'] ?? 'off')
+    .option('--web-allow-control', 'show stop and restart buttons in the web view')
+    .option('--web-token <token>', 'the web view asks for this token (visible in ps: prefer --web-token-file or env CORRAL_WEB_TOKEN)')
+    .option('--web-token-file <path>', 'the web view asks for the token on the first line of this file')
     .option('--install [dir]', 'write a systemd unit that runs this agent (with --live-restore) into dir (default /etc/systemd/system) and exit')
-    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string; hostname?: string; install?: string | true } & WatchFlags) => {
+    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string; hostname?: string; install?: string | true } & WatchFlags & WebFlags) => {
       if (o.install !== undefined) {
         const file = installUnit(o.install === true ? '/etc/systemd/system' : o.install, ctx().dataRoot);
         console.log(`wrote ${file}\nnext: systemctl daemon-reload && systemctl enable --now corral`);
         return;
       }
       const metricsAddr = parseMetricsAddr(o.metricsAddr);
+      const web = webOptionsOf(o);
       // Goes into syslog headers and label values: one printable word, as a hostname is.
       if (o.hostname !== undefined && !/^[!-~]{1,255}$/.test(o.hostname)) throw new Error(`invalid value "${o.hostname}" for --hostname: expected 1 to 255 printable characters, no spaces`);
       // Loaded here so that every other command starts without the agent's code.
       const { runAgent } = require('../daemon') as typeof import('../daemon');
-      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent, metricsAddr, liveRestore: o.liveRestore, socketGroup: o.socketGroup, hostname: o.hostname, watch: watchOptionsOf(o) });
+      const agent = await runAgent({ dataRoot: ctx().dataRoot, cgroupParent: o.cgroupParent, metricsAddr, liveRestore: o.liveRestore, socketGroup: o.socketGroup, hostname: o.hostname, watch: watchOptionsOf(o), web });
       await new Promise<void>((resolve) => {
         const shutdown = () => void agent.stop().then(resolve);
         process.once('SIGTERM', shutdown);

@@ -16,6 +16,7 @@ import { CliContext } from './context';
 import { registerInspect } from './inspect';
 import { registerLogs } from './logs';
 import { registerPs } from './ps';
+import { registerWeb } from './web';
 
 /** Exit code when corral itself fails (bad flag, unknown workload, agent error), as Docker. */
 export const CORRAL_FAILED = 125;
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerTop(program, ctx);
   registerCompose(program, ctx);
   registerSystem(program, ctx);
+  registerWeb(program, ctx);
   registerCompletion(program);
   addExamples(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {} });

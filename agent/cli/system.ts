@@ -29,6 +29,7 @@ function printInfo(i: Info): void {
     `Live restore:      ${i.LiveRestore ? 'yes (workload holder built)' : 'no'}`,
     `Native addon:      ${i.NativeAddon ? 'yes' : 'no'}`,
     `Metrics:           ${i.MetricsAddr === 'off' ? 'off' : `http://${i.MetricsAddr}/metrics`}`,
+    `Web view:          ${i.WebAddr === 'off' ? 'off' : `http://${i.WebAddr}/`}`,
   ];
   lines.push(`Config file:       ${i.ConfigFile ?? `none (looked for ${configCandidates(process.env, process.cwd()).map(([f]) => f).join(', ')})`}`);
   if (i.Unavailable.length) lines.push('Not available here:', ...i.Unavailable.map((u) => `  - ${u}`));
