@@ -22,6 +22,9 @@ export const EXAMPLES: Record<string, string[]> = {
     '# install the systemd unit (then: systemctl daemon-reload && systemctl enable --now corral)',
     'corral agent --install',
     'corral agent --metrics-addr 0.0.0.0:9323 --hostname web-01',
+    '# the web view on loopback, with stop/restart buttons; behind a token when reachable from elsewhere',
+    'corral agent --web-addr 127.0.0.1:9324 --web-allow-control',
+    'corral agent --web-addr 0.0.0.0:9324 --web-token-file /etc/corral/web-token',
   ],
   run: [
     'corral run -d --name web -m 256m --memory-swap 512m --cpus 1.5 --restart unless-stopped -- node server.js',
@@ -65,6 +68,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'system info': ['corral system info', 'corral system info --format json'],
   'system df': ['corral system df', 'corral system df -v --format json'],
   'system prune': ['corral system prune', '# no question asked', 'corral system prune -f'],
+  web: ['# prints the address of the running agent\'s page, opens it when there is a display', 'corral web', 'corral web --no-open'],
   completion: ['corral completion bash > /etc/bash_completion.d/corral', 'corral completion zsh > "${fpath[1]}/_corral"'],
 };
 
