@@ -1,0 +1,123 @@
+import { DriverContext, DriverDefinition, LogDriver, SendResult } from '../../engine/logs/driver';
+import { LogMessage } from '../../engine/logs/message';
+import { extraAttributes } from '../shared/attrs';
+import { expandTag } from '../shared/tag';
+import { jsonFile, openJsonFileDriver } from '../json-file';
+import { EntryEncoder } from './entry';
+import { JournaldOptions, parseJournaldOptions } from './options';
+import { openJournalReader } from './reader';
+import { JournalSocket } from './socket';
+
+/** How long a send waits on a full journald queue before it answers retry (the outlet then backs off). */
+const FULL_QUEUE_MS = 2_000;
+
+/** Where a driver's writing ended: a follower has read everything once it saw `ordinal` of `epoch`. */
+export interface WriterEnd {
+  epoch: string;
+  /** The ordinal of the last entry journald took (0: none). */
+  ordinal: number;
+}
+
+interface Pending {
+  batch: readonly LogMessage[];
+  datagrams: Buffer[];
+  /** The ordinal of datagrams[0]. */
+  first: number;
+  /** How many have gone. */
+  done: number;
+}
+
+/**
+ * Docker's journald driver: one journal entry per line (or 16 KiB chunk) over the journal's
+ * native datagram socket. A full socket queue (EAGAIN) is waited on, then answered with retry,
+ * so the outlet's mode decides (blocking: the workload waits; non-blocking: its buffer drops and
+ * counts); nothing is lost in the socket. A retried batch resumes after the last datagram that went.
+ */
+export class JournaldDriver implements LogDriver {
+  readonly name = 'journald';
+  private pending: Pending | undefined;
+  private lastSent = 0;
+  private endResolve!: (e: WriterEnd) => void;
+  /** Resolves once the driver has closed (the run ended), saying where its entries end. */
+  readonly ended: Promise<WriterEnd> = new Promise((r) => (this.endResolve = r));
+
+  constructor(private readonly encoder: EntryEncoder, private readonly socket: JournalSocket) {}
+
+  get epoch(): string {
+    return this.encoder.epoch;
+  }
+
+  async send(batch: readonly LogMessage[], signal: AbortSignal): Promise<SendResult> {
+    if (this.pending?.batch !== batch) {
+      const first = this.encoder.lastOrdinal + 1;
+      this.pending = { batch, datagrams: batch.map((m) => this.encoder.encode(m)), first, done: 0 };
+    }
+    const p = this.pending;
+    let pause = 0;
+    let waited = 0;
+    while (p.done < p.datagrams.length) {
+      const r = this.socket.send(p.datagrams[p.done]!);
+      if (r.ok) {
+        this.lastSent = p.first + p.done++;
+        pause = 0;
+        continue;
+      }
+      if (r.error.code === 'EMSGSIZE') {
+        // Only fields far beyond a 16 KiB chunk get here (labels/env of ~200 KiB): say so, keep the rest going.
+        this.pending = undefined;
+        return { status: 'fail', error: new Error(`journald: an entry of ${p.datagrams[p.done]!.length} bytes is larger than a datagram may be (${r.error.message}); shorten the labels/env given to the driver`) };
+      }
+      if (!r.again) return { status: 'retry', error: new Error(`journald: ${r.error.message}`) };
+      if (signal.aborted || waited >= FULL_QUEUE_MS) {
+        return { status: 'retry', error: new Error(`journald is not keeping up: its socket queue stayed full for ${waited} ms`) };
+      }
+      // No writable event exists for this fd in Node: poll, briefly and then less often.
+      pause = Math.min(Math.max(1, pause * 2), 20);
+      await sleep(pause, signal);
+      waited += pause;
+    }
+    this.pending = undefined;
+    return { status: 'ok' };
+  }
+
+  async close(): Promise<void> {
+    this.socket.close();
+    this.endResolve({ epoch: this.encoder.epoch, ordinal: this.lastSent });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The local json-file log a workload falls back to with journald-require=false: corral's cache, Docker's defaults. */
+const CACHE = { 'max-size': '20m', 'max-file': '5', compress: 'true' };
+
+export async function openJournaldDriver(o: JournaldOptions, ctx: DriverContext): Promise<LogDriver> {
+  const tag = expandTag(o.tag, ctx);
+  const socket = new JournalSocket(o.socket);
+  try {
+    socket.connect();
+  } catch (e) {
+    const why = `journald is not running on this host (${(e as Error).message})`;
+    if (o.require) throw new Error(`${why}: start systemd-journald, or use --log-opt journald-require=false to keep the lines in corral's local cache instead`);
+    process.emitWarning(`${ctx.name}: ${why}; its lines go to corral's local cache (journald-require=false)`);
+    return openJsonFileDriver(jsonFile.parseOptions(CACHE), ctx);
+  }
+  const encoder = new EntryEncoder({ id: ctx.id, name: ctx.name, tag, attrs: extraAttributes(o.attrs, ctx) });
+  return new JournaldDriver(encoder, socket);
+}
+
+export const journald: DriverDefinition<JournaldOptions> = {
+  name: 'journald',
+  parseOptions: parseJournaldOptions,
+  batch: { maxEvents: 4096, maxBytes: 4 << 20, flushMs: 0 },
+  // A full journald queue clears in milliseconds: back off briefly, not the remote drivers' seconds.
+  retry: { baseMs: 5, capMs: 1_000 },
+  create: openJournaldDriver,
+  openReader: (_o, ctx) => openJournalReader({ id: ctx.id }),
+};

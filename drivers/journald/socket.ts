@@ -1,0 +1,74 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { native } from '../../engine/native';
+
+const E = os.constants.errno;
+
+/** What one send did: the datagram went, the receiver's queue is full, or an error to act on. */
+export type SendOutcome = { ok: true } | { ok: false; again: boolean; error: NodeJS.ErrnoException };
+
+export function errnoError(errno: number, what: string): NodeJS.ErrnoException {
+  const code = Object.entries(E).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
+  const e: NodeJS.ErrnoException = new Error(`${what}: ${code}`);
+  e.code = code;
+  e.errno = errno;
+  return e;
+}
+
+/**
+ * A connected, non-blocking unix datagram socket to journald (Node has none; corral's native
+ * addon opens it). Reconnects lazily after journald went away (ECONNREFUSED when its socket is
+ * a stale inode, ENOENT when it is gone).
+ */
+export class JournalSocket {
+  private fd = -1;
+
+  constructor(readonly path: string) {}
+
+  static supported(): boolean {
+    return native !== null;
+  }
+
+  /** Connects if not connected; throws an errno error when journald does not listen there. */
+  connect(): void {
+    if (this.fd >= 0) return;
+    if (!native) throw new Error('the journald driver needs corral\'s native addon (unix datagram sockets), which is not built');
+    const fd = native.unixDgramConnect(this.path);
+    if (fd < 0) throw errnoError(-fd, `connect ${this.path}`);
+    this.fd = fd;
+  }
+
+  send(datagram: Buffer): SendOutcome {
+    try {
+      this.connect();
+    } catch (e) {
+      return { ok: false, again: false, error: e as NodeJS.ErrnoException };
+    }
+    const n = native!.dgramSend(this.fd, datagram);
+    if (n >= 0) return { ok: true };
+    const errno = -n;
+    // ENOBUFS: the kernel's own buffers ran out for a moment; it passes like a full queue.
+    const again = errno === E.EAGAIN || errno === E.ENOBUFS;
+    if (!again && errno !== E.EMSGSIZE) this.close(); // the peer is gone: reconnect on the next send
+    return { ok: false, again, error: errnoError(errno, `send to ${this.path}`) };
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    try { fs.closeSync(this.fd); } catch { /* already gone */ }
+    this.fd = -1;
+  }
+}
+
+/** Whether journald listens at path (a connect, nothing sent). */
+export function journalListening(path: string): boolean {
+  const s = new JournalSocket(path);
+  try {
+    s.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    s.close();
+  }
+}
