@@ -42,7 +42,7 @@ function Graphs({ hist }: { hist: History }) {
   const times = useMemo(() => s.map((x) => x.t / 1000), [s]);
   const col = (k: keyof Sample) => s.map((x) => x[k] as number | null);
   const n = s.length;
-  const limit = { label: 'limit', stroke: '#e0a040', dash: [6, 4] };
+  const limit = { label: 'limit', stroke: '#e0a040', dash: [6, 4], points: false };
   return (
     <div class="graphs">
       <Graph

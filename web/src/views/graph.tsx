@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 
-export interface SeriesSpec { label: string; stroke: string; dash?: number[]; fill?: string }
+export interface SeriesSpec { label: string; stroke: string; dash?: number[]; fill?: string; points?: boolean }
 
 interface Props {
   title: string;
@@ -36,6 +36,7 @@ export function Graph(p: Props) {
       ],
       series: [{}, ...p.series.map((s) => ({
         label: s.label, stroke: s.stroke, width: 1.5, dash: s.dash, fill: s.fill, spanGaps: false,
+        ...(s.points === false ? { points: { show: false } } : {}),
         value: (_u: uPlot, v: number | null) => (v === null ? '--' : p.format(v)),
       }))],
     };
