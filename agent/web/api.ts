@@ -1,14 +1,13 @@
 import type * as http from 'node:http';
-import { parseTimeArg } from '../../engine/logs/timearg';
 import { Sampler } from '../../engine/snapshot';
-import { ApiError, badRequest, conflict } from '../errors';
+import { ApiError, conflict } from '../errors';
 import { AgentEvent, EventLog } from '../events';
 import { WorkloadManager } from '../manager';
 import { intParam, restartWorkload } from '../routes';
 import { Watcher } from '../watch';
 import { RowsFeed } from './feed';
 import { HISTORY_SECONDS } from './history';
-import { downloadLog, streamLogEvents } from './logs';
+import { downloadLog, streamLogEvents, timeParam } from './logs';
 import { SseStream } from './sse';
 import { WorkloadFinder } from './workloads';
 
@@ -77,12 +76,7 @@ export function apiRoutes(d: WebApiDeps): ApiRoute[] {
     } },
     { method: 'GET', pattern: /^\/api\/events$/, handler: async ({ query }) => {
       const now = BigInt(Date.now()) * 1_000_000n;
-      const time = (key: string) => {
-        const v = query.get(key);
-        if (!v) return undefined;
-        try { return parseTimeArg(v, now, key); } catch (e) { throw badRequest((e as Error).message); }
-      };
-      return ok({ events: d.events.history({ since: time('since'), until: time('until'), filters: {} }) });
+      return ok({ events: d.events.history({ since: timeParam(query, 'since', now), until: timeParam(query, 'until', now), filters: {} }) });
     } },
     { method: 'POST', pattern: on('stop'), handler: control(async (ref, t) => { await own(ref).stop(t); }) },
     { method: 'POST', pattern: on('restart'), handler: control(async (ref, t) => restartWorkload(own(ref), t)) },

@@ -14,13 +14,20 @@ export const lineOf = (m: LogMessage): LogLine => ({
   t: formatRFC3339Nano(m.time), stream: m.stream, line: m.line.toString('utf8'), partial: !endsLine(m),
 });
 
+/** A since/until query parameter as `corral logs --since` takes it (10m, RFC 3339, Unix seconds); 400 when malformed. */
+export function timeParam(q: URLSearchParams, key: string, nowNs: bigint): bigint | undefined {
+  const v = q.get(key);
+  if (v === null || v === '') return undefined;
+  try {
+    return parseTimeArg(v, nowNs, key);
+  } catch (e) {
+    throw badRequest((e as Error).message.replace(`for --${key}:`, `for ${key}:`));
+  }
+}
+
 /** `tail`, `since`, `until` as `corral logs` takes them (since/until: 10m, RFC 3339 or Unix seconds). */
 export function readOptionsOf(q: URLSearchParams, nowNs: bigint): Omit<ReadOptions, 'follow'> {
-  const time = (key: string) => {
-    const v = q.get(key);
-    if (v === null || v === '') return undefined;
-    try { return parseTimeArg(v, nowNs, key); } catch (e) { throw badRequest((e as Error).message); }
-  };
+  const time = (key: string) => timeParam(q, key, nowNs);
   const t = q.get('tail');
   if (t !== null && t !== '' && t !== 'all' && !/^-?\d+$/.test(t)) throw badRequest(`invalid value "${t}" for tail: expected a number of lines or "all"`);
   const tail = t === null || t === '' || t === 'all' || Number(t) < 0 ? undefined : Number(t);
