@@ -78,6 +78,8 @@ describe('web view in Chromium', { skip: SKIP }, () => {
       await agent.run(['run', '-d', '--name', 'idle-a', '--', 'sleep', '300']);
       await agent.run(['run', '-d', '--name', 'idle-b', '--', 'sleep', '300']);
       await agent.run(['run', '--name', 'gone', '--', 'true']);
+      const hog = await agent.run(['run', '--name', 'hog', '-m', '32m', '--', 'python3', '-c', 'b = bytearray(200 * 1024 * 1024)']);
+      assert.equal(hog.code, 137, 'hog was OOM-killed');
       const { page, errors, foreign } = await openPage(browser, url);
 
       await page.locator('[data-testid=row][data-name=ticker]').waitFor(WAIT);
@@ -86,7 +88,7 @@ describe('web view in Chromium', { skip: SKIP }, () => {
       await shot(page, 'list');
 
       await page.locator('[data-testid=show-exited]').check();
-      await eventually('the exited one shown', async () => (await rowNames(page)).includes('gone'), 250, 40);
+      await eventually('the exited ones shown', async () => { const n = await rowNames(page); return n.includes('gone') && n.includes('hog'); }, 250, 40);
       await page.locator('[data-testid=show-exited]').uncheck();
 
       await page.locator('[data-testid=sort-name]').click();
@@ -147,7 +149,9 @@ describe('web view in Chromium', { skip: SKIP }, () => {
       await page.locator('[data-testid=logs-error]', { hasText: 'since' }).waitFor(WAIT);
 
       await page.locator('[data-testid=nav-events]').click();
-      await page.locator('[data-testid=event][data-action=die]').waitFor(WAIT);
+      await page.locator('[data-testid=event][data-action=oom]', { hasText: 'hog' }).waitFor(WAIT);
+      assert.match(await page.locator('[data-testid=event][data-action=oom]').getAttribute('class') ?? '', /\bbad\b/, 'an OOM kill stands out');
+      assert.ok(await page.locator('[data-testid=event][data-action=die]').count() >= 2, 'gone and hog died');
       assert.ok(await page.locator('[data-testid=event][data-action=start]').count() >= 3, 'a start event per workload');
       await shot(page, 'events');
 

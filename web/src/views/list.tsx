@@ -62,11 +62,13 @@ export function ListView({ rows }: { rows: Row[] | null }) {
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'cpu', desc: true });
   const shown = useMemo(() => sortRows(filterRows(rows ?? [], filter, all), sort.key, sort.desc), [rows, filter, all, sort]);
 
+  // A second click on the same column flips the order; numbers start with the largest.
+  const toggle = (key: SortKey) => setSort((s) => ({ key, desc: s.key === key ? !s.desc : key !== 'name' && key !== 'state' }));
   const header = (c: Column) => (
     <div
       class={`th ${c.cls ?? ''} ${sort.key === c.key ? 'sorted' : ''}`} data-testid={`sort-${c.key}`} role="columnheader"
       aria-sort={sort.key === c.key ? (sort.desc ? 'descending' : 'ascending') : 'none'}
-      onClick={() => setSort((s) => ({ key: c.key, desc: s.key === c.key ? !s.desc : c.key !== 'name' && c.key !== 'state' }))}
+      tabIndex={0} onClick={() => toggle(c.key)} onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(c.key); } }}
     >{c.title}{sort.key === c.key ? (sort.desc ? ' ▼' : ' ▲') : ''}</div>
   );
 

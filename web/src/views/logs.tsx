@@ -109,7 +109,8 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
   const shown = useMemo(() => (q && onlyMatching ? all.filter((l) => l.line.toLowerCase().includes(q)) : all), [all, all.length, q, onlyMatching, buf.current.dropped]);
   const matches = useMemo(() => (q ? (onlyMatching ? shown.length : all.filter((l) => l.line.toLowerCase().includes(q)).length) : 0), [shown, q]);
 
-  const download = workloadPath(id, '/logs/download') + query({ since, tail: since ? undefined : TAIL, q: search });
+  // The selection: everything since the time asked for, else as many lines as the view holds; only those with the search text.
+  const download = workloadPath(id, '/logs/download') + query({ since, tail: since ? undefined : LOG_CAP, q: search });
 
   const row = (i: number) => {
     const l = shown[i]!;
