@@ -1,5 +1,6 @@
 import { DriverDefinition, OptionError } from '../engine/logs/driver';
 import { DeliveryMode, GENERIC_LOG_OPTS, splitDeliveryMode } from '../engine/logs/mode';
+import { SpoolConfig, splitSpoolOptions } from '../engine/logs/spoolopts';
 import { LogConfig } from '../engine/workloads/spec';
 import { driverNames, findDriver } from '../drivers';
 import { jsonFile } from '../drivers/json-file';
@@ -16,6 +17,8 @@ export interface PlannedOutlet {
   requireHealthy: boolean;
   /** A log server (the driver has a probe): runs end without waiting for it to drain. */
   remote: boolean;
+  /** `spool-dir` / `spool-max-size` (remote drivers only). */
+  spool?: SpoolConfig;
 }
 
 const CACHE_OPTS = ['cache-disabled', 'cache-max-size', 'cache-max-file', 'cache-compress'];
@@ -85,7 +88,8 @@ function plan(c: LogConfig): PlannedOutlet {
   const healthKey = `${def.name}-require-healthy`;
   const requireHealthy = rest[healthKey] !== undefined && boolOpt(healthKey, rest[healthKey]!);
   delete rest[healthKey];
-  return { def, name: def.name, delivery, options: def.parseOptions(rest), requireHealthy, remote: def.probe !== undefined };
+  const spool = splitSpoolOptions(rest, def.name, def.probe !== undefined);
+  return { def, name: def.name, delivery, options: def.parseOptions(rest), requireHealthy, remote: def.probe !== undefined, ...(spool ? { spool } : {}) };
 }
 
 /** json-file options of the local cache (Docker's defaults: 20m x 5, compressed); undefined when disabled. */

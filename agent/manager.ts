@@ -11,7 +11,8 @@ import { Workload } from '../engine/workloads/supervisor';
 import { resolveUser } from '../engine/workloads/user';
 import { pidStartTime } from '../engine/workloads/spawn';
 import { keepsLocalLog, logConfigsOf, planOutlets } from './logplan';
-import { openOutlets, probeOutlets } from './outlets';
+import { SpoolAccess, openOutlets, openSpooledOutlets, probeOutlets } from './outlets';
+import { SpoolSet } from '../engine/logs/spool';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 
 export interface CreateRequest {
@@ -49,8 +50,12 @@ export class WorkloadManager {
   private readonly byId = new Map<string, Workload>();
   /** Removed workloads whose remote outlets still deliver: the agent's shutdown must bound them too. */
   private readonly retired = new Set<Workload>();
+  /** Log spools (`spool-dir`), shared by the outlets of consecutive runs; `default` is `<data-root>/spool`. */
+  private readonly spools: SpoolAccess;
 
-  constructor(private readonly deps: ManagerDeps) {}
+  constructor(private readonly deps: ManagerDeps) {
+    this.spools = { set: new SpoolSet(), root: path.join(path.dirname(deps.store.containersDir), 'spool') };
+  }
 
   /**
    * Loads what the store holds. A workload that was running when the agent died is adopted when
@@ -75,6 +80,8 @@ export class WorkloadManager {
         Object.assign(w.state, { status: 'exited', pid: 0, exitCode: 255, finishedAt: formatRFC3339Nano(this.deps.clock.nowNs()), error: 'agent stopped while the workload ran' });
         this.deps.store.save(rec);
       }
+      // Lines an earlier agent spooled for a workload that is not running now are sent anyway.
+      if (!w.running) void w.resumeSpools().catch((e: Error) => this.deps.warn(`${w.spec.name}: spooled logs not sent: ${e.message}`));
       restored.push(w);
     }
     return restored;
@@ -170,7 +177,9 @@ export class WorkloadManager {
       cgroups: this.deps.cgroups.backend,
       warn: this.deps.warn,
       openOutlets: () => openOutlets(planOutlets(spec.logConfigs), this.contextOf(spec, () => w.lastPid), (text: string) => this.deps.warn(`${text} (${spec.name})`),
-        (action, attrs) => this.deps.event(w, action, attrs)),
+        (action, attrs) => this.deps.event(w, action, attrs), this.spools),
+      openSpooledOutlets: () => openSpooledOutlets(planOutlets(spec.logConfigs), this.contextOf(spec, () => w.lastPid), (text: string) => this.deps.warn(`${text} (${spec.name})`),
+        (action, attrs) => this.deps.event(w, action, attrs), this.spools),
       changed: (x) => this.save(x),
       event: (x, action, attrs) => this.deps.event(x, action, attrs),
       finished: (x) => { if (x.spec.autoRemove) void this.remove(x, true).catch(() => {}); },

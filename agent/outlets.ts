@@ -1,6 +1,14 @@
 import { DriverContext } from '../engine/logs/driver';
 import { Outlet } from '../engine/logs/outlet';
+import { Spool, SpoolSet, spoolHasData } from '../engine/logs/spool';
+import { spoolDirOf } from '../engine/logs/spoolopts';
 import { PlannedOutlet } from './logplan';
+
+/** The agent's open spools and `<data-root>/spool` (what `spool-dir=default` means). */
+export interface SpoolAccess {
+  set: SpoolSet;
+  root: string;
+}
 
 /**
  * Opens the outlets of one run; if one driver fails to open, those already open are closed.
@@ -10,22 +18,59 @@ import { PlannedOutlet } from './logplan';
 export async function openOutlets(
   plan: readonly PlannedOutlet[], ctx: DriverContext, warn: (text: string) => void,
   event: (action: string, attrs: Record<string, string>) => void = () => {},
+  spools?: SpoolAccess,
 ): Promise<Outlet[]> {
   const opened: Outlet[] = [];
   try {
     for (const p of plan) {
-      const driver = await p.def.create(p.options, ctx);
+      const spool = p.spool ? openSpool(p, ctx.id, spools, warn, event) : undefined;
+      let driver;
+      try {
+        driver = await p.def.create(p.options, ctx);
+      } catch (e) {
+        spool?.unref();
+        throw e;
+      }
       const onError = (e: Error, first: boolean) => {
         warn(`${p.name}: ${e.message}`);
         if (first && !p.remote) event('log-write-error', { driver: p.name, error: e.message });
       };
-      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, retry: p.def.retry, name: p.name, remote: p.remote, onError }));
+      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, retry: p.def.retry, name: p.name, remote: p.remote, onError, spool }));
     }
     return opened;
   } catch (e) {
-    await Promise.all(opened.map((o) => o.close(0)));
+    await Promise.all(opened.map((o) => { o.abortNow(); return o.close(0); }));
     throw e;
   }
+}
+
+/** A planned outlet's spool, `<spool-dir>/<workload-id>/<driver>/` (shared with an earlier run's outlet still sending from it). */
+function openSpool(
+  p: PlannedOutlet, id: string, spools: SpoolAccess | undefined, warn: (text: string) => void,
+  event: (action: string, attrs: Record<string, string>) => void,
+): Spool {
+  if (!spools) throw new Error(`${p.name}: spool-dir is set but this agent has no spool folder`);
+  const dir = spoolDirOf(p.spool!, spools.root, id, p.name);
+  try {
+    return spools.set.acquire({
+      dir, maxBytes: p.spool!.maxBytes,
+      warn: (text) => { warn(`${p.name}: ${text}`); event('log-spool-warning', { driver: p.name, warning: text }); },
+    });
+  } catch (e) {
+    throw new Error(`log opt spool-dir: cannot use ${dir}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The remote outlets whose spools hold lines left by an earlier agent, for a workload that is not
+ * running (the agent's start): opened only to send those lines.
+ */
+export async function openSpooledOutlets(
+  plan: readonly PlannedOutlet[], ctx: DriverContext, warn: (text: string) => void,
+  event: (action: string, attrs: Record<string, string>) => void, spools: SpoolAccess,
+): Promise<Outlet[]> {
+  const withData = plan.filter((p) => p.spool && spoolHasData(spoolDirOf(p.spool, spools.root, ctx.id, p.name)));
+  return withData.length ? openOutlets(withData, ctx, warn, event, spools) : [];
 }
 
 /** How long `run` waits for a log server to answer before warning: a check, never a hang. */

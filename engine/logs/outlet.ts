@@ -2,6 +2,7 @@ import { fullJitter, sleep } from './backoff';
 import { BatchPolicy, LogDriver } from './driver';
 import { LogMessage, lineLength } from './message';
 import { DeliveryMode } from './mode';
+import { Spool } from './spool';
 
 export type DropReason = 'buffer-full' | 'send-failed' | 'closed';
 
@@ -12,7 +13,9 @@ export interface OutletStats {
   errors: number;
   /** Sends repeated after a retry answer. */
   retries: number;
-  dropped: Record<DropReason, number>;
+  dropped: Record<DropReason, number> & { 'spool-full'?: number };
+  /** With a spool: bytes of its files on disk (shared by the outlets of consecutive runs). */
+  spooledBytes?: number;
 }
 
 export interface OutletOptions {
@@ -25,6 +28,12 @@ export interface OutletOptions {
   remote?: boolean;
   /** Called on every failed send (first: none failed since the last one that went through); the caller rate-limits what it prints. */
   onError?: (e: Error, first: boolean) => void;
+  /**
+   * A disk spool (remote drivers, `spool-dir`): lines the memory buffer cannot hold, and everything
+   * while the server fails, go to disk and are sent from there in order; a restart sends them too.
+   * The outlet unref()s it when closed.
+   */
+  spool?: Spool;
 }
 
 /**
@@ -33,6 +42,10 @@ export interface OutletOptions {
  * high-water mark and the caller stops reading the pipe until whenDrained().
  * Non-blocking mode drops the newest lines when full (or the oldest queued ones with
  * drop-policy=oldest), and counts every one.
+ * With a spool, the memory queue is the fast path only: once it is full or a send fails, what it
+ * holds and every new line go to the spool, until the spool is empty again (so lines keep their
+ * order: memory is always older than the spool). A full spool falls back to the mode: blocking
+ * holds the lines and stops the pipe, non-blocking drops them (reason spool-full).
  */
 export class Outlet {
   private readonly queue: (readonly LogMessage[])[] = [];
@@ -51,9 +64,23 @@ export class Outlet {
   private idle: (() => void) | undefined;
   /** The last send failed: errors until the next success are one episode. */
   private failing = false;
+  /** Lines waiting for room in a full spool (blocking mode; bounded by the paused pipe). */
+  private readonly pending: (readonly LogMessage[])[] = [];
+  /** Line bytes of the memory batch being sent (still counted in `bytes`). */
+  private inflight = 0;
+  private readonly spool: Spool | undefined;
+  private unsubscribe: (() => void) | undefined;
   readonly stats: OutletStats = { sent: 0, queuedBytes: 0, errors: 0, retries: 0, dropped: { 'buffer-full': 0, 'send-failed': 0, closed: 0 } };
 
-  constructor(readonly driver: LogDriver, private readonly opts: OutletOptions) {}
+  constructor(readonly driver: LogDriver, private readonly opts: OutletOptions) {
+    this.spool = opts.spool;
+    if (this.spool) {
+      this.stats.spooledBytes = this.spool.bytes;
+      // Another outlet (the previous run's) stopped reading: what is on disk is ours to send now.
+      this.unsubscribe = this.spool.onRelease(() => this.kick());
+      if (!this.spool.empty) this.kick(); // left by an earlier run or agent: it goes first
+    }
+  }
 
   get name(): string { return this.opts.name ?? this.driver.name; }
   get remote(): boolean { return !!this.opts.remote; }
@@ -62,6 +89,7 @@ export class Outlet {
   offer(msgs: readonly LogMessage[]): boolean {
     if (!msgs.length) return true;
     if (this.closing) { this.stats.dropped.closed += msgs.length; return true; }
+    if (this.spool) return this.offerSpooled(msgs, this.spool);
     const max = this.opts.delivery.maxBufferBytes;
     let accepted = msgs;
     let size = byteSize(msgs, 0, msgs.length);
@@ -85,9 +113,60 @@ export class Outlet {
     return this.bytes < max;
   }
 
+  private offerSpooled(msgs: readonly LogMessage[], s: Spool): boolean {
+    const size = byteSize(msgs, 0, msgs.length);
+    if (!this.pending.length && s.empty && !s.readByOther(this) && !this.failing && this.bytes + size <= this.opts.delivery.maxBufferBytes) {
+      this.queue.push(msgs);
+      this.queueBytes.push(size);
+      this.bytes += size;
+      this.stats.queuedBytes = this.bytes;
+      this.kick();
+      return true;
+    }
+    // Disk from here on; what memory holds goes first while it can (so it survives a crash too).
+    this.spill();
+    if (!this.pending.length && s.append(msgs)) {
+      this.stats.spooledBytes = s.bytes;
+      this.kick();
+      return true;
+    }
+    if (this.opts.delivery.mode === 'blocking') {
+      this.pending.push(msgs);
+      this.kick();
+      return false;
+    }
+    this.stats.dropped['spool-full'] = (this.stats.dropped['spool-full'] ?? 0) + msgs.length;
+    return true;
+  }
+
+  /**
+   * Moves the memory queue (and a failed batch taken from it, which is older still) to the spool,
+   * all or nothing, when that keeps the order: the spool is empty and nobody else appends to it
+   * ahead of us. True when the batch (if given) is on disk now.
+   */
+  private spill(failed?: readonly LogMessage[]): boolean {
+    const s = this.spool;
+    if (!s || (!failed && !this.queue.length) || !s.empty || s.readByOther(this)) return false;
+    const arrays = failed ? [failed] : [];
+    for (let i = 0; i < this.queue.length; i++) arrays.push(i === 0 && this.head ? this.queue[0]!.slice(this.head) : this.queue[i]!);
+    if (!s.appendAll(arrays)) return false;
+    this.queue.length = 0;
+    this.queueBytes.length = 0;
+    this.head = 0;
+    this.bytes = failed ? 0 : this.inflight;
+    this.stats.queuedBytes = this.bytes;
+    this.stats.spooledBytes = s.bytes;
+    this.releaseWaiters();
+    return true;
+  }
+
+  private kick(): void {
+    if (!this.sending) void this.pump();
+  }
+
   /** Resolves once the queue is below its mark again. */
   whenDrained(): Promise<void> {
-    if (this.bytes < this.opts.delivery.maxBufferBytes) return Promise.resolve();
+    if (this.bytes < this.opts.delivery.maxBufferBytes && !this.pending.length) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -105,10 +184,12 @@ export class Outlet {
   abortNow(): void {
     this.abort.abort();
     this.giveUp.abort();
+    if (this.spool && this.idle) this.kick(); // a spool outlet waiting on another reader ends now
   }
 
   private async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
+    if (this.spool) return this.shutdownSpooled(this.spool);
     if (this.sending || this.bytes > 0) {
       const flushed = new Promise<void>((resolve) => { this.idle = resolve; });
       const timer = setTimeout(() => this.abort.abort(), graceMs);
@@ -120,31 +201,87 @@ export class Outlet {
     await this.driver.close(this.giveUp.signal);
   }
 
+  /**
+   * With a spool, closing sends what memory and spool hold for as long as it takes: the spool is
+   * there for long outages, and what is left when the agent gives up (abortNow) stays on disk for
+   * the next one. The grace applies to nothing: memory was moved to disk first when it could be.
+   */
+  private async shutdownSpooled(s: Spool): Promise<void> {
+    this.spill();
+    s.sync();
+    if (this.sending || this.bytes > 0 || this.pending.length || (!s.empty && !s.readByOther(this))) {
+      const flushed = new Promise<void>((resolve) => { this.idle = resolve; });
+      this.kick();
+      await flushed;
+    }
+    this.abort.abort();
+    this.unsubscribe?.();
+    s.release(this);
+    s.unref();
+    await this.driver.close(this.giveUp.signal);
+  }
+
   private async pump(): Promise<void> {
     this.sending = true;
     try {
-      while (this.bytes > 0 || this.queue.length) {
+      for (;;) {
         if (this.abort.signal.aborted) { this.dropAll(); break; }
-        const { flushMs, maxEvents, maxBytes } = this.opts.batch;
-        if (flushMs > 0 && !this.closing && this.bytes < maxBytes && this.countQueued(maxEvents) < maxEvents) {
-          await sleep(flushMs, this.abort.signal);
+        if (this.bytes > 0 || this.queue.length) {
+          const { flushMs, maxEvents, maxBytes } = this.opts.batch;
+          if (flushMs > 0 && !this.closing && this.bytes < maxBytes && this.countQueued(maxEvents) < maxEvents) {
+            await sleep(flushMs, this.abort.signal);
+          }
+          const batch = this.take(maxEvents, maxBytes);
+          if (!batch.length) break;
+          const size = this.takenBytes;
+          this.inflight = size;
+          const r = await this.deliver(batch, true);
+          this.inflight = 0;
+          if (r !== 'spooled') this.bytes -= size; // a spill took it out already
+          this.stats.queuedBytes = this.bytes;
+          this.releaseWaiters();
+          continue;
         }
-        const batch = this.take(maxEvents, maxBytes);
-        if (!batch.length) break;
-        const size = this.takenBytes;
-        await this.deliver(batch);
-        this.bytes -= size;
-        this.stats.queuedBytes = this.bytes;
-        this.releaseWaiters();
+        if (!this.spool || !(await this.sendSpooled(this.spool))) break;
       }
     } finally {
       this.sending = false;
       this.releaseWaiters();
-      if (this.idle && this.bytes === 0) { this.idle(); this.idle = undefined; }
+      if (this.idle && this.bytes === 0 && this.settled()) { this.idle(); this.idle = undefined; }
     }
   }
 
-  private async deliver(batch: readonly LogMessage[]): Promise<void> {
+  /** Nothing this outlet can still send: no lines waiting for the spool, and the spool empty or read by another outlet. */
+  private settled(): boolean {
+    const s = this.spool;
+    if (!s || this.abort.signal.aborted) return true;
+    return !this.pending.length && (s.empty || s.readByOther(this));
+  }
+
+  /** Sends the next batch from the spool; false when there is none this outlet may send now. */
+  private async sendSpooled(s: Spool): Promise<boolean> {
+    if (s.empty || !s.claim(this)) return false;
+    const { maxEvents, maxBytes } = this.opts.batch;
+    const batch = s.next(maxEvents, maxBytes);
+    if (batch.length && await this.deliver(batch, false) === 'aborted') return false; // stays on disk
+    s.commit();
+    this.flushPending(s);
+    this.stats.spooledBytes = s.bytes;
+    return true;
+  }
+
+  /** Room came back in the spool: lines held for it go in, in order. */
+  private flushPending(s: Spool): void {
+    while (this.pending.length && s.append(this.pending[0]!)) this.pending.shift();
+    this.releaseWaiters();
+  }
+
+  /**
+   * Sends one batch with retries. `ok`; `failed` (counted, never retried); `aborted` (a memory batch
+   * is counted as dropped, a spooled one stays on disk); `spooled` (a memory batch moved to the spool
+   * after a failed send, to be sent from there).
+   */
+  private async deliver(batch: readonly LogMessage[], fromMemory: boolean): Promise<'ok' | 'failed' | 'aborted' | 'spooled'> {
     const retry = this.opts.retry ?? { baseMs: 100, capMs: 30_000 };
     for (let attempt = 0; ; attempt++) {
       let r;
@@ -153,12 +290,16 @@ export class Outlet {
       } catch (e) {
         r = { status: 'retry' as const, error: e as Error };
       }
-      if (r.status === 'ok') { this.stats.sent += batch.length; this.failing = false; return; }
+      if (r.status === 'ok') { this.stats.sent += batch.length; this.failing = false; return 'ok'; }
       this.stats.errors++;
       this.opts.onError?.(r.error, !this.failing);
       this.failing = true;
-      if (r.status === 'fail') { this.stats.dropped['send-failed'] += batch.length; return; }
-      if (this.abort.signal.aborted) { this.stats.dropped.closed += batch.length; return; }
+      if (r.status === 'fail') { this.stats.dropped['send-failed'] += batch.length; return 'failed'; }
+      if (fromMemory && this.spill(batch)) return 'spooled';
+      if (this.abort.signal.aborted) {
+        if (fromMemory) this.stats.dropped.closed += batch.length;
+        return 'aborted';
+      }
       await sleep(Math.max(r.retryAfterMs ?? 0, fullJitter(attempt, retry.baseMs, retry.capMs)), this.abort.signal);
       this.stats.retries++;
     }
@@ -218,7 +359,9 @@ export class Outlet {
   }
 
   private dropAll(): void {
+    this.spill(); // with a spool that can take them in order, they wait on disk for the next agent
     this.stats.dropped.closed += this.countQueued(Infinity);
+    for (const p of this.pending.splice(0)) this.stats.dropped.closed += p.length;
     this.queue.length = 0;
     this.queueBytes.length = 0;
     this.head = 0;
@@ -227,7 +370,7 @@ export class Outlet {
   }
 
   private releaseWaiters(): void {
-    if (this.bytes >= this.opts.delivery.maxBufferBytes) return;
+    if (this.bytes >= this.opts.delivery.maxBufferBytes || this.pending.length) return;
     for (const w of this.waiters.splice(0)) w();
   }
 }

@@ -24,6 +24,8 @@ export interface SupervisorDeps {
   cgroups: CgroupBackend;
   /** Opens the workload's log outlets for one run (one per driver). */
   openOutlets(spec: WorkloadSpec): Promise<Outlet[]>;
+  /** Opens only the remote outlets whose disk spools hold lines from an earlier agent (none without spools). */
+  openSpooledOutlets?(spec: WorkloadSpec): Promise<Outlet[]>;
   /** Problems worth telling the operator about (printed by the agent, rate-limited). */
   warn(text: string): void;
   /** Called whenever spec or state changed and should be persisted. */
@@ -293,6 +295,14 @@ export class Workload {
     clearTimeout(timer);
     for (const o of pending) o.abortNow();
     await all;
+  }
+
+  /** Sends what an earlier agent left in this workload's log spools, with no run (at the agent's start). */
+  async resumeSpools(): Promise<void> {
+    for (const o of await this.deps.openSpooledOutlets?.(this.spec) ?? []) {
+      this.draining.add(o);
+      void o.close(REMOTE_DRAIN_MS).finally(() => { this.draining.delete(o); this.tally([o]); });
+    }
   }
 
   /** Resolves when no remote outlet of an ended run is still delivering (each gives up after its own grace). */

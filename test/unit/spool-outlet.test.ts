@@ -1,0 +1,115 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LogDriver, SendResult } from '../../engine/logs/driver';
+import { LogMessage, message } from '../../engine/logs/message';
+import { Outlet } from '../../engine/logs/outlet';
+import { Spool, SpoolSet } from '../../engine/logs/spool';
+
+const line = (i: number) => message('stdout', BigInt(i), Buffer.from(`n${String(i).padStart(6, '0')} ${'x'.repeat(90)}`));
+const batch = { maxEvents: 100, maxBytes: 1 << 20, flushMs: 0 };
+const retry = { baseMs: 1, capMs: 5 };
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'corral-spool-outlet-'));
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+/** A driver whose server is down (every send answers retry) until up is set. */
+class Switchable implements LogDriver {
+  readonly name = 'switchable';
+  readonly got: number[] = [];
+  up = false;
+  async send(b: readonly LogMessage[]): Promise<SendResult> {
+    await new Promise((r) => setImmediate(r));
+    if (!this.up) return { status: 'retry', error: new Error('connection refused') };
+    this.got.push(...b.map((m) => Number(m.time)));
+    return { status: 'ok' };
+  }
+  async close() {}
+}
+
+async function until(what: string, f: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000; i++) { if (f()) return; await tick(); }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+const droppedTotal = (o: Outlet) => Object.values(o.stats.dropped).reduce((a, b) => a + (b ?? 0), 0);
+
+describe('Outlet with a spool', () => {
+  it('server down: lines beyond the memory buffer go to disk; back up, every line arrives once, in order', async () => {
+    const dir = tmp();
+    const d = new Switchable();
+    const spool = new SpoolSet().acquire({ dir, maxBytes: 10_000_000 });
+    const o = new Outlet(d, { delivery: { mode: 'non-blocking', maxBufferBytes: 4096 }, batch, retry, spool });
+    for (let i = 0; i < 100; i++) o.offer(range(i * 20, 20).map(line));
+    await until('something spooled', () => spool.bytes > 0);
+    assert.ok(o.stats.queuedBytes <= 4096, 'memory stays within its buffer');
+    d.up = true;
+    await until('all sent', () => d.got.length >= 2000);
+    await o.close();
+    assert.deepEqual(d.got, range(0, 2000));
+    assert.equal(o.stats.sent, 2000);
+    assert.equal(droppedTotal(o), 0);
+    assert.deepEqual(fs.readdirSync(dir), [], 'the spool is empty and its files gone');
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('what a closed outlet could not send stays on disk; the next outlet on that folder sends it first', async () => {
+    const dir = tmp();
+    const d1 = new Switchable();
+    const o1 = new Outlet(d1, { delivery: { mode: 'blocking', maxBufferBytes: 4096 }, batch, retry, spool: new SpoolSet().acquire({ dir, maxBytes: 10_000_000 }) });
+    for (let i = 0; i < 10; i++) assert.equal(o1.offer(range(i * 50, 50).map(line)), true, 'the spool takes it: no backpressure');
+    await tick();
+    const closing = o1.close();
+    await tick();
+    o1.abortNow(); // the agent gives up (shutdown)
+    await closing;
+    assert.equal(droppedTotal(o1), 0, 'nothing dropped: it is all on disk');
+    const d2 = new Switchable();
+    d2.up = true;
+    const o2 = new Outlet(d2, { delivery: { mode: 'blocking', maxBufferBytes: 4096 }, batch, retry, spool: new SpoolSet().acquire({ dir, maxBytes: 10_000_000 }) });
+    o2.offer(range(500, 5).map(line)); // new lines queue behind the old ones
+    await until('all sent', () => d2.got.length >= 505);
+    await o2.close();
+    assert.deepEqual(d2.got, range(0, 505));
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('spool full, non-blocking: the newest lines are dropped as spool-full; delivered + dropped = written', async () => {
+    const dir = tmp();
+    const d = new Switchable();
+    const spool = new SpoolSet().acquire({ dir, maxBytes: 64_000 });
+    const o = new Outlet(d, { delivery: { mode: 'non-blocking', maxBufferBytes: 4096 }, batch, retry, spool });
+    for (let i = 0; i < 200; i++) o.offer(range(i * 10, 10).map(line));
+    await tick();
+    assert.ok((o.stats.dropped['spool-full'] ?? 0) > 0, 'the spool filled up');
+    assert.ok(spool.bytes <= 64_000);
+    d.up = true;
+    await o.close();
+    assert.equal(d.got.length + droppedTotal(o), 2000);
+    assert.equal(o.stats.dropped['spool-full'], droppedTotal(o));
+    assert.deepEqual(d.got, range(0, d.got.length), 'what arrived is the oldest lines, in order');
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('spool full, blocking: offer says stop, nothing is dropped, and whenDrained resolves once the server took lines', async () => {
+    const dir = tmp();
+    const d = new Switchable();
+    const spool = Spool.open({ dir, maxBytes: 64_000 }).ref();
+    const o = new Outlet(d, { delivery: { mode: 'blocking', maxBufferBytes: 4096 }, batch, retry, spool });
+    let i = 0;
+    while (o.offer(range(i * 10, 10).map(line))) { i++; await tick(); if (i > 1000) assert.fail('never full'); }
+    i++;
+    let drained = false;
+    const w = o.whenDrained().then(() => { drained = true; });
+    await tick();
+    assert.equal(drained, false);
+    d.up = true;
+    await w;
+    await o.close();
+    assert.deepEqual(d.got, range(0, i * 10));
+    assert.equal(droppedTotal(o), 0);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
