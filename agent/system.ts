@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CgroupSetup } from '../engine/cgroups';
@@ -104,23 +105,35 @@ export function diskUsage(d: SystemDeps) {
   };
 }
 
+/** One workload prune removed: which, and how far it has got (`system prune`'s progress). */
+export interface PruneStep { Removed: string; Done: number; Of: number; ReclaimedBytes: number }
+
 /** `corral system prune`: removes every workload that is not running (Docker's container prune). */
-export async function prune(d: SystemDeps): Promise<{ Deleted: string[]; ReclaimedBytes: number }> {
+export async function prune(d: SystemDeps, step?: (s: PruneStep) => Promise<void>): Promise<{ Deleted: string[]; ReclaimedBytes: number }> {
   const Deleted: string[] = [];
   let ReclaimedBytes = 0;
-  for (const w of d.manager.list()) {
-    if (w.running || w.state.status === 'restarting') continue;
+  const stopped = d.manager.list().filter((w) => !w.running && w.state.status !== 'restarting');
+  for (const w of stopped) {
     const u = logUsage(d.store.dirOf(w.spec.id));
     await d.manager.remove(w, false);
     Deleted.push(w.spec.id);
     ReclaimedBytes += u.bytes;
+    await step?.({ Removed: w.spec.id, Done: Deleted.length, Of: stopped.length, ReclaimedBytes });
   }
   return { Deleted, ReclaimedBytes };
+}
+
+/** `POST /system/prune?progress=1`: NDJSON, a PruneStep per workload removed, then the result. */
+async function pruneStreamed(res: ServerResponse, d: SystemDeps): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  const line = (v: unknown) => new Promise<void>((resolve) => res.write(`${JSON.stringify(v)}\n`, () => resolve()));
+  await line(await prune(d, line));
+  res.end();
 }
 
 export function registerSystemRoutes(api: ApiServer, d: SystemDeps): void {
   api
     .route('GET', /^\/system\/info$/, async () => systemInfo(d))
     .route('GET', /^\/system\/df$/, async () => diskUsage(d))
-    .route('POST', /^\/system\/prune$/, async () => prune(d));
+    .route('POST', /^\/system\/prune$/, async (_req, res, { query }) => (query.get('progress') === '1' ? pruneStreamed(res, d) : prune(d)));
 }

@@ -3,7 +3,10 @@ import { parseTimeArg } from '../../engine/logs/timearg';
 import { LogReader, ReadOptions } from '../../engine/logs/reader';
 import { encodeMessage, readRecords, WireRecord } from '../api/logwire';
 import { CliContext } from './context';
-import { printRecords } from './printlogs';
+import { humanBytes } from '../stats';
+import { PrintProgress, printRecords } from './printlogs';
+import { ProgressLine } from './progress';
+import { ScanCount } from './scancount';
 
 interface LogsFlags {
   follow?: boolean; since?: string; until?: string; tail: string; timestamps?: boolean; details?: boolean; file?: string;
@@ -17,11 +20,27 @@ function tailValue(text: string): number | undefined {
   return n < 0 ? undefined : n;
 }
 
-/** Reads a Docker json-file log straight from disk (no agent): `--file`. */
-function fileReader(file: string): LogReader {
+/** Reads a Docker json-file log straight from disk (no agent): `--file`; count sees what it scans. */
+function fileReader(file: string, count: ScanCount): LogReader {
   // Loaded only for --file, so `logs` of a workload starts without the reader's code.
   const { openJsonFileReader, pathSource } = require('../../drivers/json-file/reader') as typeof import('../../drivers/json-file/reader');
-  return openJsonFileReader(pathSource(file));
+  return openJsonFileReader(count.source(pathSource(file)));
+}
+
+/** `--file`'s progress on a terminal: bytes scanned of the files' size, until the read has got through them. */
+function scanProgress(file: string): { count: ScanCount; line: ProgressLine | undefined } {
+  const count = new ScanCount(() => (count.caughtUp ? line?.end() : line?.update()));
+  const line = ProgressLine.onStderr(() => `scanning ${file}: ${humanBytes(count.scanned, false)} of ${humanBytes(count.total, false)}${count.files > 1 ? ` (${count.files} files)` : ''}`);
+  return { count, line };
+}
+
+/** A read through the agent (not followed): lines and bytes received so far, the agent's scan being out of sight. */
+function receiveProgress(ref: string): (PrintProgress & { end(): void }) | undefined {
+  let lines = 0;
+  let bytes = 0;
+  const line = ProgressLine.onStderr(() => `reading logs of ${ref}: ${lines} lines, ${humanBytes(bytes, false)} received`);
+  if (!line) return undefined;
+  return { clear: () => line.clear(), printed: (n) => { lines++; bytes += n; line.update(); }, end: () => line.end() };
 }
 
 /** Reads what the mongodb driver stored, straight from MongoDB (no agent): `--from mongodb`. */
@@ -69,10 +88,15 @@ export function registerLogs(program: Command, ctx: () => CliContext): void {
       if (storeFlag && f.from === undefined) throw new Error(`${storeFlag} needs --from mongodb`);
       if (f.file || f.from !== undefined) {
         if (f.file && (ref || f.from !== undefined)) throw new Error('give either a workload or --file, not both (nor --file with --from)');
-        const reader = f.file ? fileReader(f.file) : storeReader(f, ref);
+        const scan = f.file ? scanProgress(f.file) : undefined;
+        const reader = f.file ? fileReader(f.file, scan!.count) : storeReader(f, ref);
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
-        await printRecords(readerRecords(reader, o, abort.signal), print);
+        try {
+          await printRecords(readerRecords(reader, o, abort.signal), print, scan?.line && { clear: () => scan.line!.clear(), printed: () => {} });
+        } finally {
+          scan?.line?.end();
+        }
         return;
       }
       if (!ref) throw new Error('"corral logs" requires a workload (or --file PATH)');
@@ -81,7 +105,13 @@ export function registerLogs(program: Command, ctx: () => CliContext): void {
       if (o.since !== undefined) q.set('since', String(o.since));
       if (o.until !== undefined) q.set('until', String(o.until));
       if (o.follow) q.set('follow', '1');
-      const res = await (await ctx().client()).stream('GET', `/workloads/${encodeURIComponent(ref)}/logs?${q}`);
-      await printRecords(readRecords(res), print);
+      // Followed, the read never ends: progress is for a long history only.
+      const progress = o.follow ? undefined : receiveProgress(ref);
+      try {
+        const res = await (await ctx().client()).stream('GET', `/workloads/${encodeURIComponent(ref)}/logs?${q}`);
+        await printRecords(readRecords(res), print, progress);
+      } finally {
+        progress?.end();
+      }
     });
 }

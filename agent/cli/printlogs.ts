@@ -43,17 +43,25 @@ async function put(out: Writable, data: Buffer | string): Promise<void> {
   }
 }
 
+/** A progress line on the terminal: erased before a line goes there, told what went out. */
+export interface PrintProgress { clear(): void; printed(bytes: number): void }
+
 /**
  * Prints records: stdout lines to stdout, stderr lines to stderr, warnings to stderr.
  * Returns the exit code an attached run ended with, if the stream carried one.
  */
-export async function printRecords(records: AsyncIterable<WireRecord>, o: PrintOptions): Promise<number | undefined> {
+export async function printRecords(records: AsyncIterable<WireRecord>, o: PrintOptions, progress?: PrintProgress): Promise<number | undefined> {
   let exit: number | undefined;
+  const to = async (out: NodeJS.WriteStream, data: Buffer | string) => {
+    if (out.isTTY) progress?.clear();
+    await put(out, data);
+    progress?.printed(data.length);
+  };
   for await (const r of records) {
     if (r.exit !== undefined) { exit = r.exit; continue; }
-    if (r.w !== undefined) { await put(process.stderr, `corral: warning: ${r.w}\n`); continue; }
+    if (r.w !== undefined) { await to(process.stderr, `corral: warning: ${r.w}\n`); continue; }
     const m = decodeMessage(r);
-    await put(m.stream === 'stderr' ? process.stderr : process.stdout, formatMessage(m, o));
+    await to(m.stream === 'stderr' ? process.stderr : process.stdout, formatMessage(m, o));
   }
   return exit;
 }

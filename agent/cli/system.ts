@@ -2,8 +2,11 @@ import * as readline from 'node:readline/promises';
 import { Command } from 'commander';
 import { humanBytes } from '../stats';
 import { configCandidates, findConfig } from '../compose/load';
-import type { diskUsage, prune, systemInfo } from '../system';
+import type { PruneStep, diskUsage, prune, systemInfo } from '../system';
+import { ApiClient } from '../api/client';
+import { readRecords } from '../api/logwire';
 import { CliContext } from './context';
+import { ProgressLine } from './progress';
 
 /** The agent's facts, and the corral.yaml this CLI would use (found from its own directory and environment). */
 type Info = ReturnType<typeof systemInfo> & { ConfigFile: string | null };
@@ -47,6 +50,25 @@ function printDf(d: Df, verbose: boolean): void {
   console.log(`\n${rows.map((r) => r.map((c, k) => (k === r.length - 1 ? c : c.padEnd(widths[k]! + 3))).join('')).join('\n')}`);
 }
 
+/** Prune with a progress line on a terminal (workloads and bytes removed so far); plain JSON otherwise. */
+async function pruneShowing(c: ApiClient): Promise<Pruned> {
+  let step: PruneStep | undefined;
+  const line = ProgressLine.onStderr(() => `removing stopped workloads: ${step ? `${step.Done} of ${step.Of} removed, ${humanBytes(step.ReclaimedBytes, false)} reclaimed` : 'starting'}`);
+  if (!line) return c.json<Pruned>('POST', '/system/prune');
+  try {
+    for await (const r of readRecords(await c.stream('POST', '/system/prune?progress=1'))) {
+      const rec = r as unknown as Partial<PruneStep & Pruned & { w: string }>;
+      if (rec.w !== undefined) throw new Error(rec.w);
+      if (rec.Deleted) return rec as Pruned;
+      step = rec as PruneStep;
+      line.update();
+    }
+    throw new Error('the agent ended the prune without its result');
+  } finally {
+    line.end();
+  }
+}
+
 async function confirm(question: string): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
   try { return /^y(es)?$/i.test((await rl.question(question)).trim()); } finally { rl.close(); }
@@ -74,7 +96,7 @@ export function registerSystem(program: Command, ctx: () => CliContext): void {
     .option('-f, --force', 'do not ask for confirmation')
     .action(async (o: { force?: boolean }) => {
       if (!o.force && !(await confirm('WARNING! This will remove all stopped workloads and their logs.\nAre you sure you want to continue? [y/N] '))) return;
-      const r = await (await ctx().client()).json<Pruned>('POST', '/system/prune');
+      const r = await pruneShowing(await ctx().client());
       if (r.Deleted.length) console.log(['Deleted Workloads:', ...r.Deleted, ''].join('\n'));
       console.log(`Total reclaimed space: ${humanBytes(r.ReclaimedBytes, false)}`);
     });
