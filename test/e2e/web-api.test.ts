@@ -242,6 +242,37 @@ describe('web view API', { skip: V1 ? false : 'needs root and cgroup v1 controll
     assert.equal((await fetch(`${base}/api/workloads/nope/logs`)).status, 404);
   });
 
+  it('sends a burst as `lines` events of many lines each, in order', async () => {
+    const r = await viewer.run(['run', '--name', 'burst', '--', 'sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "burst $i"; i=$((i+1)); done']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await SseReader.open(`${base}/api/workloads/burst/logs`);
+    const lines: string[] = [];
+    let events = 0;
+    await s.waitFor('end', (e) => { const l = linesOf(e); if (l.length) events++; lines.push(...l.map((x) => x.line)); return e.event === 'end'; });
+    assert.deepEqual(lines, Array.from({ length: 2000 }, (_, i) => `burst ${i}`));
+    assert.ok(events >= 4 && events <= 100, `2000 lines in a few batched events (${events})`);
+    assert.ok(s.events.some((e) => e.event === 'lines'));
+  });
+
+  it('follows a workload across a restart, from after the last line sent', async () => {
+    const r = await viewer.run(['run', '-d', '--name', 'phoenix', '--', 'sh', '-c', 'echo "run $$"; exec sleep 300']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await SseReader.open(`${base}/api/workloads/phoenix/logs?follow=1`);
+    try {
+      const first = await s.waitFor('the first run\'s line', (e) => linesOf(e).some((l) => l.line.startsWith('run ')));
+      const firstLine = linesOf(first).find((l) => l.line.startsWith('run '))!.line;
+      const rs = await viewer.run(['restart', '-t', '1', 'phoenix']);
+      assert.equal(rs.code, 0, rs.stderr);
+      const next = await s.waitFor('the second run\'s line', (e) => linesOf(e).some((l) => l.line.startsWith('run ')));
+      const lines = linesOf(next).filter((l) => l.line.startsWith('run ')).map((l) => l.line);
+      assert.equal(lines.length, 1);
+      assert.notEqual(lines[0], firstLine, 'not the first run\'s line again');
+      assert.ok(!s.ended);
+    } finally {
+      s.close();
+    }
+  });
+
   it('downloads the selected lines as text, filtered by q', async () => {
     await eventually('the second line logged', async () => (await (await fetch(`${base}/api/workloads/logweb/logs/download`)).text()).includes('second line'));
     const res = await fetch(`${base}/api/workloads/logweb/logs/download?since=1h&q=line`);
