@@ -140,9 +140,11 @@ export class Outlet {
   }
 
   /**
-   * Moves the memory queue (and a failed batch taken from it, which is older still) to the spool,
+   * Copies the memory queue (and a failed batch taken from it, which is older still) to the spool,
    * all or nothing, when that keeps the order: the spool is empty and nobody else appends to it
-   * ahead of us. True when the batch (if given) is on disk now.
+   * ahead of us. The queue is emptied; the failed batch stays in memory too and is retried as the
+   * same array (drivers remember how far a batch got), its copy on disk skipped once it is sent,
+   * or sent by the next agent if this one dies first. True when it all went to disk.
    */
   private spill(failed?: readonly LogMessage[]): boolean {
     const s = this.spool;
@@ -153,7 +155,8 @@ export class Outlet {
     this.queue.length = 0;
     this.queueBytes.length = 0;
     this.head = 0;
-    this.bytes = failed ? 0 : this.inflight;
+    if (failed) s.claim(this); // nobody else reads it: its first lines are the batch in flight
+    this.bytes = this.inflight;
     this.stats.queuedBytes = this.bytes;
     this.stats.spooledBytes = s.bytes;
     this.releaseWaiters();
@@ -235,9 +238,9 @@ export class Outlet {
           if (!batch.length) break;
           const size = this.takenBytes;
           this.inflight = size;
-          const r = await this.deliver(batch, true);
+          await this.deliver(batch, true);
           this.inflight = 0;
-          if (r !== 'spooled') this.bytes -= size; // a spill took it out already
+          this.bytes -= size;
           this.stats.queuedBytes = this.bytes;
           this.releaseWaiters();
           continue;
@@ -270,6 +273,15 @@ export class Outlet {
     return true;
   }
 
+  /** The copy on disk of a memory batch that was delivered after all: it is the spool's first n lines. */
+  private skipSpooled(n: number): void {
+    const s = this.spool!;
+    s.next(n, Infinity);
+    s.commit();
+    this.flushPending(s);
+    this.stats.spooledBytes = s.bytes;
+  }
+
   /** Room came back in the spool: lines held for it go in, in order. */
   private flushPending(s: Spool): void {
     while (this.pending.length && s.append(this.pending[0]!)) this.pending.shift();
@@ -278,11 +290,11 @@ export class Outlet {
 
   /**
    * Sends one batch with retries. `ok`; `failed` (counted, never retried); `aborted` (a memory batch
-   * is counted as dropped, a spooled one stays on disk); `spooled` (a memory batch moved to the spool
-   * after a failed send, to be sent from there).
+   * is counted as dropped unless a spill put it on disk; a spooled one stays on disk).
    */
-  private async deliver(batch: readonly LogMessage[], fromMemory: boolean): Promise<'ok' | 'failed' | 'aborted' | 'spooled'> {
+  private async deliver(batch: readonly LogMessage[], fromMemory: boolean): Promise<'ok' | 'failed' | 'aborted'> {
     const retry = this.opts.retry ?? { baseMs: 100, capMs: 30_000 };
+    let onDisk = false;
     for (let attempt = 0; ; attempt++) {
       let r;
       try {
@@ -290,14 +302,23 @@ export class Outlet {
       } catch (e) {
         r = { status: 'retry' as const, error: e as Error };
       }
-      if (r.status === 'ok') { this.stats.sent += batch.length; this.failing = false; return 'ok'; }
+      if (r.status === 'ok') {
+        this.stats.sent += batch.length;
+        this.failing = false;
+        if (onDisk) this.skipSpooled(batch.length);
+        return 'ok';
+      }
       this.stats.errors++;
       this.opts.onError?.(r.error, !this.failing);
       this.failing = true;
-      if (r.status === 'fail') { this.stats.dropped['send-failed'] += batch.length; return 'failed'; }
-      if (fromMemory && this.spill(batch)) return 'spooled';
+      if (r.status === 'fail') {
+        this.stats.dropped['send-failed'] += batch.length;
+        if (onDisk) this.skipSpooled(batch.length);
+        return 'failed';
+      }
+      if (fromMemory && !onDisk && this.spill(batch)) onDisk = true;
       if (this.abort.signal.aborted) {
-        if (fromMemory) this.stats.dropped.closed += batch.length;
+        if (fromMemory && !onDisk) this.stats.dropped.closed += batch.length;
         return 'aborted';
       }
       await sleep(Math.max(r.retryAfterMs ?? 0, fullJitter(attempt, retry.baseMs, retry.capMs)), this.abort.signal);
