@@ -11,6 +11,10 @@ export interface Live {
   connected: boolean;
 }
 
+/** Nanosecond times as decimal text: a shorter one is earlier, else text order is time order. */
+const byTime = (a: AgentEvent, b: AgentEvent) =>
+  a.timeNano.length - b.timeNano.length || (a.timeNano < b.timeNano ? -1 : a.timeNano > b.timeNano ? 1 : 0);
+
 const eventKey = (e: AgentEvent) => `${e.timeNano} ${e.Actor.ID} ${e.Action}`;
 
 /** Appends events not seen yet, oldest first, keeping the last EVENTS_CAP. */
@@ -18,7 +22,10 @@ export function mergeEvents(have: AgentEvent[], more: AgentEvent[]): AgentEvent[
   const seen = new Set(have.map(eventKey));
   const add = more.filter((e) => !seen.has(eventKey(e)));
   if (!add.length) return have;
-  const all = [...have, ...add].sort((a, b) => (BigInt(a.timeNano) < BigInt(b.timeNano) ? -1 : BigInt(a.timeNano) > BigInt(b.timeNano) ? 1 : 0));
+  const last = have.at(-1);
+  // Live events come in order: append. History (or a reconnect) may interleave: sort.
+  const inOrder = add.every((e, i) => byTime(i ? add[i - 1]! : last ?? e, e) <= 0);
+  const all = inOrder ? [...have, ...add] : [...have, ...add].sort(byTime);
   return all.length > EVENTS_CAP ? all.slice(all.length - EVENTS_CAP) : all;
 }
 
@@ -35,13 +42,16 @@ export function useLive(enabled: boolean, onLost: () => void): Live {
     if (!enabled) return undefined;
     let closed = false;
     const close = openStream('/api/stream', {
+      // On every (re)connect: the stream is open before the history is read, so no event falls
+      // between the two, and events of a spell without a connection come back (duplicates merge away).
+      open: () => {
+        getJson<{ events: AgentEvent[] }>('/api/events')
+          .then((r) => { if (!closed) setEvents((have) => mergeEvents(have, r.events)); })
+          .catch(() => { /* the timeline still fills from the stream */ });
+      },
       rows: (d) => { setConnected(true); setFrame(JSON.parse(d) as RowsFrame); },
       'agent-event': (d) => setEvents((have) => mergeEvents(have, [JSON.parse(d) as AgentEvent])),
     }, (gone) => { setConnected(false); if (gone && !closed) onLost(); });
-    // The stream is open before the history is read, so no event falls between the two.
-    getJson<{ events: AgentEvent[] }>('/api/events')
-      .then((r) => { if (!closed) setEvents((have) => mergeEvents(have, r.events)); })
-      .catch(() => { /* the timeline still fills from the stream */ });
     return () => { closed = true; close(); };
   }, [enabled]);
 

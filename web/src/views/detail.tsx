@@ -87,7 +87,7 @@ function Controls({ row }: { row: Row }) {
   };
   return (
     <span class="controls">
-      <button data-testid="btn-stop" disabled={!!busy || row.state !== 'running'} onClick={act('stop')}>{busy === 'stop' ? 'stopping…' : 'stop'}</button>
+      <button data-testid="btn-stop" disabled={!!busy || (row.state !== 'running' && row.state !== 'restarting')} onClick={act('stop')}>{busy === 'stop' ? 'stopping…' : 'stop'}</button>
       <button data-testid="btn-restart" disabled={!!busy} onClick={act('restart')}>{busy === 'restart' ? 'restarting…' : 'restart'}</button>
       {message ? <span class="muted" data-testid="control-message">{message}</span> : null}
     </span>
