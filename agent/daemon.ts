@@ -98,7 +98,7 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
     left = await cgroups.backend.cleanupLeftovers(keep);
   }
   if (left.removed.length || left.busy.length) log(`cgroup leftovers: removed ${left.removed.length}, still busy: ${left.busy.join(' ') || 'none'}`);
-  const watcher = new Watcher(o.watch ?? NO_WATCH, cgroups.detection, log);
+  const watcher = new Watcher(o.watch ?? NO_WATCH, cgroups.detection, log, (action, id, attrs) => events.emit(action, id, { ...attrs, host: hostname }, clock.nowNs()));
   await watcher.start();
   const sampler = new IntervalSampler(() => [...manager.list(), ...watcher.list()], clock, SAMPLE_INTERVAL_MS);
   const metrics = o.metricsAddr ? await serveMetrics(new MetricsExporter(sampler, hostname), o.metricsAddr) : undefined;

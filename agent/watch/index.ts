@@ -1,13 +1,15 @@
 import * as path from 'node:path';
 import { Detection } from '../../engine/cgroups';
+import { WatchEmit, eventAttributes, lifecycleActions } from './changes';
 import { Candidate, namedCgroups } from './cgroupdirs';
 import { DockerScanner } from './docker';
 import { Discovered, WatchedWorkload } from './entry';
-import { CgroupOpener, startedAtOf } from './opener';
+import { CgroupOpener, oomKillsOf, startedAtOf } from './opener';
 import { systemdServices } from './systemd';
 import { WatchOptions } from './options';
 
 export { WatchedWorkload } from './entry';
+export type { WatchEmit } from './changes';
 export { NO_WATCH } from './options';
 export type { WatchOptions } from './options';
 
@@ -21,10 +23,15 @@ export class Watcher {
   private readonly docker: DockerScanner | undefined;
   private readonly opener: CgroupOpener;
   private readonly root: string;
+  /** The kernel's OOM-kill count of each one's cgroup at the last rescan (null: unreadable). */
+  private readonly kills = new Map<string, number | null>();
   private timer: NodeJS.Timeout | undefined;
   private scanning = false;
+  /** The first rescan finds what was there before the agent: no events for it. */
+  private primed = false;
 
-  constructor(private readonly o: WatchOptions, detection: Detection, private readonly warn: (text: string) => void) {
+  /** emit: events (create, start, die, destroy, oom) for what later rescans find changed. */
+  constructor(private readonly o: WatchOptions, detection: Detection, private readonly warn: (text: string) => void, private readonly emit: WatchEmit = () => {}) {
     this.opener = new CgroupOpener(detection);
     this.docker = o.docker ? new DockerScanner(o.docker) : undefined;
     this.root = path.posix.normalize(`/${o.cgroupRoot}`);
@@ -61,17 +68,35 @@ export class Watcher {
     if (this.scanning) return;
     this.scanning = true;
     try {
+      const before = new Map([...this.byId].map(([id, w]) => [id, { info: w.info, kills: this.kills.get(id) ?? null }]));
       const seen = new Set<string>();
       for (const c of this.candidates()) {
         if (seen.has(c.found.id)) continue;
         seen.add(c.found.id);
         await this.refresh(c);
       }
-      for (const [id, w] of this.byId) if (!seen.has(id)) { w.close(); this.byId.delete(id); }
+      for (const [id, w] of this.byId) if (!seen.has(id)) { w.close(); this.byId.delete(id); this.kills.delete(id); }
+      if (this.primed) this.announce(before);
+      this.primed = true;
     } catch (e) {
       this.warn(`watch: rescan failed: ${(e as Error).message}`);
     } finally {
       this.scanning = false;
+    }
+  }
+
+  /** Events for what changed since the last rescan: OOM kills first, then create/start/die/destroy (Docker's order). */
+  private announce(before: Map<string, { info: Discovered; kills: number | null }>): void {
+    for (const [id, w] of this.byId) {
+      const b = before.get(id);
+      const now = this.kills.get(id) ?? null;
+      // One event per kill, as Docker's per OOM; a burst is capped (the count is in metrics).
+      const added = b && b.kills !== null && now !== null ? Math.min(now - b.kills, 100) : 0;
+      for (let i = 0; i < added; i++) this.emit('oom', id, eventAttributes(w.info));
+      for (const a of lifecycleActions(b?.info, w.info)) this.emit(a, id, eventAttributes(w.info));
+    }
+    for (const [id, b] of before) {
+      if (!this.byId.has(id)) for (const a of lifecycleActions(b.info, undefined)) this.emit(a, id, eventAttributes(b.info));
     }
   }
 
@@ -93,6 +118,9 @@ export class Watcher {
     // cgroup made again under the same path (a restarted container) is the new one.
     const handle = cgPath ? await this.opener.open(cgPath).catch(() => undefined) : undefined;
     const found: Discovered = { ...c.found, cgroupPath: cgPath || (w?.info.cgroupPath ?? '') };
+    const kills = handle ? oomKillsOf(handle) : null;
+    // Kept while the cgroup is gone for a moment (a restarting container): a new one starts over from its own count.
+    if (kills !== null || !this.kills.has(found.id)) this.kills.set(found.id, kills);
     if (found.source !== 'docker') {
       // Known by the cgroup only: running while processes are in it.
       let pids: number[] = [];
@@ -100,6 +128,7 @@ export class Watcher {
       found.state = pids.length ? 'running' : 'exited';
       found.startedAt = startedAtOf(pids);
       found.pid = pids[0] ?? 0;
+      found.oomKillCount = kills ?? w?.info.oomKillCount ?? 0;
     }
     if (w) w.update(found, handle);
     else this.byId.set(found.id, new WatchedWorkload(found, handle));

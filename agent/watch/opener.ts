@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupHandle, Detection, V1Backend, V2Backend } from '../../engine/cgroups';
 import type { V1Name } from '../../engine/cgroups/v1/backend';
+import { kv } from '../../engine/cgroups/statparse';
 
 /**
  * Opens cgroups that others made, for reading only: nothing here creates, writes or removes.
@@ -66,4 +67,11 @@ export function startedAtOf(pids: number[]): number {
     } catch { /* gone meanwhile */ }
   }
   return btime && oldest !== Infinity ? btime + oldest / 100 : 0;
+}
+
+/** The kernel's count of processes OOM-killed in the cgroup (v1 memory.oom_control, v2 memory.events), null if unreadable. */
+export function oomKillsOf(h: CgroupHandle): number | null {
+  const c = h.oomCounter();
+  if (!c) return null;
+  try { return kv(fs.readFileSync(c.file, 'latin1'), c.key); } catch { return null; }
 }

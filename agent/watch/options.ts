@@ -27,7 +27,10 @@ export function addWatchOptions(cmd: Command): Command {
     .option('--watch-cgroup <path>', 'also show this cgroup, read-only; repeatable (env CORRAL_WATCH_CGROUPS=PATH:PATH)', (v: string, all: string[] = []) => [...all, v]);
 }
 
-/** Flags win over the environment; CORRAL_WATCH_CGROUP_ROOT is for tests (discovery under their own cgroup). */
+/**
+ * Flags win over the environment. CORRAL_WATCH_CGROUP_ROOT and CORRAL_WATCH_RESCAN_MS are for
+ * tests: discovery under their own cgroup, and rescans quicker than every 3 s.
+ */
 export function watchOptionsOf(f: WatchFlags, env: NodeJS.ProcessEnv = process.env): WatchOptions {
   const dockerEnv = env['CORRAL_WATCH_DOCKER'];
   const docker = f.watchDocker ?? (dockerEnv && dockerEnv !== '0' ? (dockerEnv === '1' ? true : dockerEnv) : undefined);
@@ -36,6 +39,6 @@ export function watchOptionsOf(f: WatchFlags, env: NodeJS.ProcessEnv = process.e
     systemd: !!f.watchSystemd || env['CORRAL_WATCH_SYSTEMD'] === '1',
     cgroups: f.watchCgroup ?? (env['CORRAL_WATCH_CGROUPS'] ?? '').split(':').filter(Boolean),
     cgroupRoot: env['CORRAL_WATCH_CGROUP_ROOT'] || '/',
-    rescanMs: 3000,
+    rescanMs: /^\d+$/.test(env['CORRAL_WATCH_RESCAN_MS'] ?? '') ? Math.max(Number(env['CORRAL_WATCH_RESCAN_MS']), 50) : 3000,
   };
 }
