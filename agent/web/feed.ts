@@ -17,6 +17,7 @@ const rowsOf = (now: Snapshot, before: Snapshot | undefined): RowsFrame => ({
  * for every open page, and pushed into the 15-minute history whether a page is open or not.
  */
 export class RowsFeed {
+  private latestFrame: RowsFrame | undefined;
   private latestJson: string | undefined;
   private readonly listeners = new Set<(json: string) => void>();
   private readonly off: () => void;
@@ -30,6 +31,7 @@ export class RowsFeed {
   /** The latest frame as JSON (computed now if no tick has come yet). */
   current(): string {
     if (this.latestJson !== undefined) return this.latestJson;
+    if (this.latestFrame) return (this.latestJson = JSON.stringify(this.latestFrame));
     const now = this.sampler.latest();
     return now ? JSON.stringify(rowsOf(now, this.sampler.previous())) : JSON.stringify({ t: Date.now(), rows: [] });
   }
@@ -48,7 +50,11 @@ export class RowsFeed {
   private take(now: Snapshot, before: Snapshot | undefined): void {
     const frame = rowsOf(now, before);
     this.history.push(frame.t, frame.rows);
-    this.latestJson = JSON.stringify(frame);
-    for (const fn of this.listeners) fn(this.latestJson);
+    // Encoded only when a page is there to read it (the history needs the rows, not the JSON).
+    this.latestFrame = frame;
+    this.latestJson = undefined;
+    if (!this.listeners.size) return;
+    const json = this.current();
+    for (const fn of this.listeners) fn(json);
   }
 }

@@ -5,6 +5,9 @@ import { NO_LIMITS } from '../../engine/cgroups/limits';
 import { Snapshot, WorkloadSample } from '../../engine/snapshot';
 import { topRows } from '../../agent/view/rows';
 import { SampleHistory } from '../../agent/web/history';
+import { RowsFeed } from '../../agent/web/feed';
+import { IntervalSampler, SampleSource } from '../../engine/sampler';
+import { WallClock } from '../../engine/logs/clock';
 
 const SEC = 1_000_000_000n;
 
@@ -83,5 +86,33 @@ describe('web view sample history', () => {
 
   it('refuses a capacity that is not a whole number above 0', () => {
     assert.throws(() => new SampleHistory(0), /invalid history capacity 0/);
+  });
+});
+
+describe('web view rows feed', () => {
+  it('fills the history on every tick whether or not a page listens, and sends each frame to listeners as JSON', () => {
+    // Workloads without a cgroup (as on a host without cgroups): described, never read.
+    const sources: SampleSource[] = ['api', 'docker:web'].map((name) => ({
+      cgroupHandle: undefined, lastCgroupPath: '',
+      describe: () => ({ ...workload(name, 0), source: name.startsWith('docker:') ? 'docker' as const : undefined, state: 'exited' as const }),
+    }));
+    const sampler = new IntervalSampler(() => sources, new WallClock(), 3_600_000);
+    const feed = new RowsFeed(sampler, new SampleHistory(10));
+    try {
+      sampler.sample();
+      assert.equal(feed.history.get('api'.padEnd(64, '0'))!.samples.length, 2, 'the first pass and this one');
+      const frames: Array<{ t: number; rows: Array<{ name: string; source: string; readOnly: boolean; memUsage: unknown }> }> = [];
+      const off = feed.subscribe((json) => frames.push(JSON.parse(json)));
+      sampler.sample();
+      off();
+      sampler.sample();
+      assert.equal(frames.length, 1);
+      assert.deepEqual(frames[0]!.rows.map((r) => [r.name, r.source, r.readOnly, r.memUsage]), [['api', 'corral', false, null], ['docker:web', 'docker', true, null]]);
+      assert.deepEqual(JSON.parse(feed.current()).rows.length, 2);
+      assert.equal(feed.history.get('api'.padEnd(64, '0'))!.samples.length, 4);
+    } finally {
+      feed.stop();
+      sampler.stop();
+    }
   });
 });
