@@ -1,6 +1,7 @@
 import fluentLogger from 'fluent-logger';
 import type { Socket } from 'node:net';
 import { FluentdAddress } from './address';
+import { encodeEntry } from './entry';
 import { EventMode } from './options';
 import { ForwardRecord, ForwardTime } from './record';
 
@@ -21,6 +22,8 @@ export interface ConnectionConfig {
 interface SenderInternals {
   _socket: Socket | null;
   _disconnect(): void;
+  /** Encodes one PackedForward entry (see encodeEntry for why we replace it). */
+  _makeEventEntry(time: ForwardTime, data: ForwardRecord): Buffer;
 }
 
 /** The library adds EventEmitter's methods to its sender at run time; its typings leave them out. */
@@ -60,6 +63,9 @@ export class ForwardConnection {
       ...(c.sharedKey !== null ? { security: { clientHostname: c.clientHostname, sharedKey: c.sharedKey } } : {}),
     };
     this.sender = fluentLogger.createFluentSender<ForwardRecord>(c.tag, options) as Sender;
+    const lib = this.sender as unknown as SenderInternals;
+    const libraryEntry = lib._makeEventEntry.bind(lib);
+    lib._makeEventEntry = (time, data) => encodeEntry(time, data) ?? libraryEntry(time, data);
     this.sender.on('error', (e: Error) => this.fail(e));
     this.sender.on('connect', () => this.watchSocket());
   }

@@ -3,7 +3,7 @@ import { DriverContext } from '../../engine/logs/driver';
 import { LogMessage } from '../../engine/logs/message';
 
 /** The library's EventTime class (its typings declare the export as an instance). */
-const EventTime = fluentLogger.EventTime as unknown as typeof fluentLogger.InnerEventTime;
+export const EventTime = fluentLogger.EventTime as unknown as typeof fluentLogger.InnerEventTime;
 
 /** A Forward event time: integer seconds, or an EventTime (ext type 0) carrying nanoseconds. */
 export type ForwardTime = number | fluentLogger.InnerEventTime;
