@@ -244,6 +244,19 @@ describe('web view in Chromium', { skip: SKIP }, () => {
       }
       await shot(page, 'load-logs');
 
+      // Scrolled up to read, the view holds still while lines keep pouring in; "newest" jumps back.
+      await page.locator('[data-testid=log-lines]').evaluate((el) => { el.scrollTop = Math.max(0, el.scrollTop - 2000); });
+      const toEnd = page.locator('[data-testid=logs-to-end]');
+      await toEnd.waitFor(WAIT);
+      const firstLine = () => page.locator('[data-testid=log-line]').first().textContent();
+      const held = await firstLine();
+      await eventually('more lines arrived meanwhile', async () => /\(([1-9]\d*) more\)/.test(await toEnd.textContent() ?? ''), 250, 40);
+      assert.equal(await firstLine(), held, 'the lines under the reader did not move');
+      await shot(page, 'load-logs-paused');
+      await toEnd.click();
+      await toEnd.waitFor({ state: 'detached', ...WAIT });
+      await page.locator('[data-testid=logs-status]', { hasText: 'following' }).waitFor(WAIT);
+
       // Still responsive under the flood: a filter typed now is applied (bounded waits, no timing asserted).
       await page.locator('[data-testid=nav-workloads]').click();
       await page.locator('[data-testid=filter]').fill('bulk-01');

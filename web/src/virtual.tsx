@@ -11,6 +11,10 @@ interface Props {
   /** Keep the view scrolled to the end as rows arrive (until the user scrolls up). */
   stickToEnd?: boolean;
   empty?: ComponentChildren;
+  /** Told when the view leaves the end (the user scrolled up) or comes back to it. */
+  onPinnedChange?: (pinned: boolean) => void;
+  /** Changing this number scrolls to the end. */
+  toEnd?: number;
 }
 
 const OVERSCAN = 8;
@@ -39,9 +43,18 @@ export function VirtualList(p: Props) {
     }
   });
 
+  useEffect(() => {
+    if (p.toEnd === undefined) return;
+    const el = box.current!;
+    pinned.current = true;
+    el.scrollTop = el.scrollHeight;
+  }, [p.toEnd]);
+
   const onScroll = () => {
     const el = box.current!;
-    pinned.current = el.scrollTop + el.clientHeight >= el.scrollHeight - p.rowHeight;
+    const now = el.scrollTop + el.clientHeight >= el.scrollHeight - p.rowHeight;
+    if (now !== pinned.current) p.onPinnedChange?.(now);
+    pinned.current = now;
     setTop(el.scrollTop);
   };
 

@@ -16,7 +16,9 @@ const LINE_HEIGHT = 18;
 class LineBuffer {
   lines: LogLine[] = [];
   dropped = 0;
+  received = 0;
   push(more: LogLine[]): void {
+    this.received += more.length;
     for (const l of more) this.lines.push(l);
     if (this.lines.length > LOG_CAP + LOG_CAP / 5) {
       const cut = this.lines.length - LOG_CAP;
@@ -104,8 +106,20 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
     return () => { stopped = true; close(); clearTimeout(timer); clearTimeout(retry); };
   }, [id, since, follow, generation]);
 
+  // While the user reads older lines of a followed log, the view holds still (the buffer keeps
+  // filling and dropping its oldest lines, which would slide the text away under the reader).
+  const [frozen, setFrozen] = useState<LogLine[] | null>(null);
+  const [toEnd, setToEnd] = useState(0);
+  useEffect(() => setFrozen(null), [id, since, follow, generation]);
+  const frozenAt = useRef(0);
+  const onPinnedChange = (pinned: boolean) => {
+    frozenAt.current = buf.current.received;
+    setFrozen(pinned || !follow ? null : buf.current.view().slice());
+  };
+  const jumpToEnd = () => { setFrozen(null); setToEnd((n) => n + 1); };
+
   const q = search.toLowerCase();
-  const all = buf.current.view();
+  const all = frozen ?? buf.current.view();
   const shown = useMemo(() => (q && onlyMatching ? all.filter((l) => l.line.toLowerCase().includes(q)) : all), [all, all.length, q, onlyMatching, buf.current.dropped]);
   const matches = useMemo(() => (q ? (onlyMatching ? shown.length : all.filter((l) => l.line.toLowerCase().includes(q)).length) : 0), [shown, q]);
 
@@ -144,11 +158,17 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
         <label title="Hide lines without the search text"><input type="checkbox" checked={onlyMatching} onChange={(e) => setOnlyMatching((e.target as HTMLInputElement).checked)} /> only matching</label>
         <a class="button" href={download} download={`${name}-logs.txt`} data-testid="logs-download" title="The lines of this time range (and search) as text">download</a>
         <span class="muted" data-testid="logs-status">
-          {error ? <span class="error" data-testid="logs-error">{error}</span> : status} · {all.length} lines{buf.current.dropped ? ` (last ${LOG_CAP} kept)` : ''}{q ? ` · ${matches} matching` : ''}
+          {error ? <span class="error" data-testid="logs-error">{error}</span> : frozen ? 'paused while scrolled up' : status} · {all.length} lines{buf.current.dropped ? ` (last ${LOG_CAP} kept)` : ''}{q ? ` · ${matches} matching` : ''}
         </span>
       </div>
+      {frozen ? (
+        <button class="to-end" data-testid="logs-to-end" onClick={jumpToEnd}>
+          ↓ newest ({buf.current.received - frozenAt.current} more)
+        </button>
+      ) : null}
       <VirtualList
-        count={shown.length} rowHeight={LINE_HEIGHT} row={row} testid="log-lines" class="loglist" stickToEnd={follow}
+        count={shown.length} rowHeight={LINE_HEIGHT} row={row} testid="log-lines" class="loglist" stickToEnd={follow && !frozen}
+        onPinnedChange={onPinnedChange} toEnd={toEnd}
         empty={status === 'loading' ? 'Loading…' : q ? 'No loaded line matches.' : 'No lines.'}
       />
     </section>
