@@ -3,7 +3,7 @@ import { ApiError } from '../errors';
 import { redactText } from '../redact';
 import { Answer, ApiRoute, WebApiDeps, apiRoutes } from './api';
 import { WebAuth } from './auth';
-import { WebAddr, isLoopback } from './options';
+import { WebAddr, authority, isLoopback } from './options';
 import { DEFAULT_WEB_ROOT, serveStatic } from './static';
 
 export interface WebOptions {
@@ -64,7 +64,8 @@ export class WebServer {
 
   async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new Error(`cannot serve the web view on --web-addr ${authority(this.o.addr)}: ${e.code === 'EADDRINUSE' ? 'the address is in use' : e.code === 'EADDRNOTAVAIL' ? 'no such address on this host' : e.message}`)));
       this.server.listen(this.o.addr.port, this.o.addr.host, () => resolve());
     });
   }
