@@ -41,7 +41,7 @@ export class EventLog {
   }
 }
 
-/** Docker's filter keys: event, container (id, id prefix or name), type, label (k or k=v). */
+/** Docker's filter keys: event, container (id, id prefix or name), type, label (k or k=v); and host (the agent's --hostname). */
 export function matches(e: AgentEvent, f: EventFilter): boolean {
   const t = BigInt(e.timeNano);
   if (f.since !== undefined && t < f.since) return false;
@@ -51,7 +51,8 @@ export function matches(e: AgentEvent, f: EventFilter): boolean {
   return any('event', (v) => v === e.Action)
     && any('type', (v) => v === e.Type)
     && any('container', (v) => e.Actor.ID.startsWith(v) || attrs['name'] === v)
+    && any('host', (v) => attrs['host'] === v)
     && any('label', (v) => { const i = v.indexOf('='); return i < 0 ? v in attrs : attrs[v.slice(0, i)] === v.slice(i + 1); });
 }
 
-export const FILTER_KEYS = ['event', 'container', 'type', 'label'];
+export const FILTER_KEYS = ['event', 'container', 'type', 'label', 'host'];

@@ -25,6 +25,8 @@ export class Watcher {
   private readonly root: string;
   /** The kernel's OOM-kill count of each one's cgroup at the last rescan (null: unreadable). */
   private readonly kills = new Map<string, number | null>();
+  /** Those there now: a named cgroup stays listed when it is gone, but for events it has gone away. */
+  private readonly present = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private scanning = false;
   /** The first rescan finds what was there before the agent: no events for it. */
@@ -68,14 +70,14 @@ export class Watcher {
     if (this.scanning) return;
     this.scanning = true;
     try {
-      const before = new Map([...this.byId].map(([id, w]) => [id, { info: w.info, kills: this.kills.get(id) ?? null }]));
+      const before = new Map([...this.byId].map(([id, w]) => [id, { info: w.info, kills: this.kills.get(id) ?? null, present: this.present.has(id) }]));
       const seen = new Set<string>();
       for (const c of this.candidates()) {
         if (seen.has(c.found.id)) continue;
         seen.add(c.found.id);
         await this.refresh(c);
       }
-      for (const [id, w] of this.byId) if (!seen.has(id)) { w.close(); this.byId.delete(id); this.kills.delete(id); }
+      for (const [id, w] of this.byId) if (!seen.has(id)) { w.close(); this.byId.delete(id); this.kills.delete(id); this.present.delete(id); }
       if (this.primed) this.announce(before);
       this.primed = true;
     } catch (e) {
@@ -86,17 +88,17 @@ export class Watcher {
   }
 
   /** Events for what changed since the last rescan: OOM kills first, then create/start/die/destroy (Docker's order). */
-  private announce(before: Map<string, { info: Discovered; kills: number | null }>): void {
+  private announce(before: Map<string, { info: Discovered; kills: number | null; present: boolean }>): void {
     for (const [id, w] of this.byId) {
       const b = before.get(id);
       const now = this.kills.get(id) ?? null;
       // One event per kill, as Docker's per OOM; a burst is capped (the count is in metrics).
       const added = b && b.kills !== null && now !== null ? Math.min(now - b.kills, 100) : 0;
       for (let i = 0; i < added; i++) this.emit('oom', id, eventAttributes(w.info));
-      for (const a of lifecycleActions(b?.info, w.info)) this.emit(a, id, eventAttributes(w.info));
+      for (const a of lifecycleActions(b?.present ? b.info : undefined, this.present.has(id) ? w.info : undefined)) this.emit(a, id, eventAttributes(w.info));
     }
     for (const [id, b] of before) {
-      if (!this.byId.has(id)) for (const a of lifecycleActions(b.info, undefined)) this.emit(a, id, eventAttributes(b.info));
+      if (!this.byId.has(id) && b.present) for (const a of lifecycleActions(b.info, undefined)) this.emit(a, id, eventAttributes(b.info));
     }
   }
 
@@ -118,6 +120,7 @@ export class Watcher {
     // cgroup made again under the same path (a restarted container) is the new one.
     const handle = cgPath ? await this.opener.open(cgPath).catch(() => undefined) : undefined;
     const found: Discovered = { ...c.found, cgroupPath: cgPath || (w?.info.cgroupPath ?? '') };
+    if (found.source === 'docker' || cgPath) this.present.add(found.id); else this.present.delete(found.id);
     const kills = handle ? oomKillsOf(handle) : null;
     // Kept while the cgroup is gone for a moment (a restarting container): a new one starts over from its own count.
     if (kills !== null || !this.kills.has(found.id)) this.kills.set(found.id, kills);
