@@ -57,7 +57,7 @@ export function apiRoutes(d: WebApiDeps): ApiRoute[] {
       host: d.hostname, version: d.version, control: d.allowControl, historySeconds: HISTORY_SECONDS, intervalMs: d.intervalMs,
     }) },
     { method: 'GET', pattern: /^\/api\/workloads$/, handler: async ({ res }) => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(d.feed.current());
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }).end(d.feed.current());
       return undefined;
     } },
     { method: 'GET', pattern: /^\/api\/stream$/, handler: async ({ res }) => { streamRowsAndEvents(res, d); return undefined; } },
