@@ -116,6 +116,17 @@ describe('web view in Chromium', { skip: SKIP }, () => {
       fs.renameSync(`${marker}.tmp`, marker);
       await page.locator('[data-testid=log-line]', { hasText: fresh }).waitFor(WAIT);
 
+      // A workload's output is text, never markup.
+      const bold = `bold-${randomBytes(6).toString('hex')}`;
+      const html = `<img src=x onerror="document.title='pwned'"><b>${bold}</b>`;
+      fs.writeFileSync(`${marker}.tmp`, `${html}\n`);
+      fs.renameSync(`${marker}.tmp`, marker);
+      const htmlLine = page.locator('[data-testid=log-line]', { hasText: bold });
+      await htmlLine.waitFor(WAIT);
+      assert.ok((await htmlLine.textContent())!.includes(html), 'shown as written');
+      assert.equal(await page.locator('.logline img, .logline b').count(), 0, 'no element made from the output');
+      assert.notEqual(await page.title(), 'pwned');
+
       for (const g of ['graph-cpu', 'graph-mem', 'graph-io', 'graph-pids']) {
         const graph = page.locator(`[data-testid=${g}]`);
         await eventually(`${g} has points`, async () => Number(await graph.getAttribute('data-points')) >= 2, 250, 40);

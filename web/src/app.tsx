@@ -32,6 +32,8 @@ export function App() {
   }, [auth]);
 
   const live = useLive(auth.state === 'ok', check);
+  const host = auth.state === 'ok' ? auth.info.host : '';
+  useEffect(() => { document.title = host ? `corral · ${host}` : 'corral'; }, [host]);
 
   if (auth.state === 'checking') return <p class="muted center">Connecting…</p>;
   if (auth.state === 'login') return <LoginView onDone={check} />;
