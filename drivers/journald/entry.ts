@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LogMessage } from '../../engine/logs/message';
 import { formatRFC3339Nano } from '../../engine/logs/timefmt';
-import { encodeFields, fieldSize, sanitizeKey, writeField } from './fields';
+import { encodeFields, sanitizeKey } from './fields';
 
 /** The journal fields the driver writes itself (Docker's names); attributes never take them over. */
 export const F = {
@@ -34,11 +34,25 @@ export interface EntryIdentity {
   attrs: Readonly<Record<string, string>>;
 }
 
-const NAMES = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, Buffer.from(v)])) as Record<keyof typeof F, Buffer>;
-const INFO = Buffer.from('6');
-const ERR = Buffer.from('3');
-const TRUE = Buffer.from('true');
-const FALSE = Buffer.from('false');
+const MESSAGE = Buffer.from(`${F.message}`);
+
+/** The line's time as Go's RFC3339Nano, the seconds part formatted once per second (lines come in bursts). */
+class TimeText {
+  private sec = -1n;
+  private head = '';
+
+  format(ns: bigint): string {
+    const sec = ns / 1_000_000_000n;
+    if (ns < 0n) return formatRFC3339Nano(ns);
+    if (sec !== this.sec) {
+      this.sec = sec;
+      this.head = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+    }
+    const frac = ns - sec * 1_000_000_000n;
+    if (frac === 0n) return `${this.head}Z`;
+    return `${this.head}.${String(frac).padStart(9, '0').replace(/0+$/, '')}Z`;
+  }
+}
 
 /**
  * Turns messages into native-protocol datagrams. The workload's fields are encoded once; each
@@ -50,6 +64,7 @@ export class EntryEncoder {
   readonly epoch: string;
   private next = 1;
   private readonly fixed: Buffer;
+  private readonly time = new TimeText();
 
   constructor(who: EntryIdentity, epoch = randomBytes(32).toString('hex')) {
     this.epoch = epoch;
@@ -71,29 +86,29 @@ export class EntryEncoder {
   }
 
   encode(m: LogMessage): Buffer {
-    const time = Buffer.from(formatRFC3339Nano(m.time));
-    const ordinal = Buffer.from(String(this.next++));
+    // Every field but MESSAGE is ASCII without a newline: written as `KEY=value\n` text in one go.
+    let text = `${F.priority}=${m.stream === 'stderr' ? '3' : '6'}\n${F.timestamp}=${this.time.format(m.time)}\n`;
     const p = m.partial;
-    const pid = p ? Buffer.from(p.id) : undefined;
-    const pord = p ? Buffer.from(String(p.ordinal)) : undefined;
-    const line = m.line;
-    let size = this.fixed.length + fieldSize(NAMES.priority, INFO) + fieldSize(NAMES.timestamp, time) + fieldSize(NAMES.ordinal, ordinal) + fieldSize(NAMES.message, line);
     if (p) {
-      size += fieldSize(NAMES.partialId, pid!) + fieldSize(NAMES.partialOrdinal, pord!) + fieldSize(NAMES.partialLast, p.last ? TRUE : FALSE);
-      if (!p.last) size += fieldSize(NAMES.partialMessage, TRUE);
+      text += `${F.partialId}=${p.id}\n${F.partialOrdinal}=${p.ordinal}\n${F.partialLast}=${p.last}\n`;
+      if (!p.last) text += `${F.partialMessage}=true\n`;
     }
-    const out = Buffer.allocUnsafe(size);
+    text += `${F.ordinal}=${this.next++}\n`;
+    const len = m.end - m.start;
+    const binary = m.src.subarray(m.start, m.end).includes(10);
+    const out = Buffer.allocUnsafe(this.fixed.length + text.length + MESSAGE.length + (binary ? 9 : 1) + len + 1);
     let at = this.fixed.copy(out, 0);
-    at = writeField(out, at, NAMES.priority, m.stream === 'stderr' ? ERR : INFO);
-    at = writeField(out, at, NAMES.timestamp, time);
-    if (p) {
-      at = writeField(out, at, NAMES.partialId, pid!);
-      at = writeField(out, at, NAMES.partialOrdinal, pord!);
-      at = writeField(out, at, NAMES.partialLast, p.last ? TRUE : FALSE);
-      if (!p.last) at = writeField(out, at, NAMES.partialMessage, TRUE);
+    at += out.write(text, at, 'latin1');
+    at += MESSAGE.copy(out, at);
+    if (binary) {
+      out[at++] = 10;
+      out.writeBigUInt64LE(BigInt(len), at);
+      at += 8;
+    } else {
+      out[at++] = 61;
     }
-    at = writeField(out, at, NAMES.ordinal, ordinal);
-    writeField(out, at, NAMES.message, line);
+    at += m.src.copy(out, at, m.start, m.end);
+    out[at] = 10;
     return out;
   }
 }

@@ -55,11 +55,13 @@ export class JournaldDriver implements LogDriver {
     const p = this.pending;
     let pause = 0;
     let waited = 0;
+    let spins = 0;
     while (p.done < p.datagrams.length) {
       const r = this.socket.send(p.datagrams[p.done]!);
       if (r.ok) {
         this.lastSent = p.first + p.done++;
         pause = 0;
+        spins = 0;
         continue;
       }
       if (r.error.code === 'EMSGSIZE') {
@@ -71,8 +73,12 @@ export class JournaldDriver implements LogDriver {
       if (signal.aborted || waited >= FULL_QUEUE_MS) {
         return { status: 'retry', error: new Error(`journald is not keeping up: its socket queue stayed full for ${waited} ms`) };
       }
-      // No writable event exists for this fd in Node: poll, briefly and then less often.
-      pause = Math.min(Math.max(1, pause * 2), 20);
+      // No writable event exists for this fd in Node: poll. The queue may be as short as the
+      // kernel's default 10 datagrams (no systemd to raise net.unix.max_dgram_qlen), which
+      // journald empties in well under a ms: retry on the next turn of the event loop at first,
+      // then every ms, then less often.
+      if (++spins <= 64) { await new Promise<void>((r) => setImmediate(r)); continue; }
+      pause = waited < 200 ? 1 : Math.min(pause * 2, 20);
       await sleep(pause, signal);
       waited += pause;
     }
