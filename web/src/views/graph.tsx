@@ -29,7 +29,8 @@ export function Graph(p: Props) {
       height: 180,
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { y: { range: (_u, _min, max) => [0, Math.max(p.minTop ?? 1, max * 1.1)] } },
+      // From zero, with headroom; all-gap data (max null) still gets a scale.
+      scales: { y: { range: (_u, _min, max) => [0, Math.max(p.minTop ?? 1, Number.isFinite(max) ? max * 1.1 : 0)] } },
       axes: [
         { stroke: '#889', grid: { stroke: '#2a2f3a' }, ticks: { stroke: '#2a2f3a' } },
         { stroke: '#889', grid: { stroke: '#2a2f3a' }, ticks: { stroke: '#2a2f3a' }, size: 70, values: (_u, ticks) => ticks.map(p.format) },
