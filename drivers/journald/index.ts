@@ -65,9 +65,9 @@ export class JournaldDriver implements LogDriver {
         continue;
       }
       if (r.error.code === 'EMSGSIZE') {
-        // Only fields far beyond a 16 KiB chunk get here (labels/env of ~200 KiB): say so, keep the rest going.
+        // Even the memfd way refused it (beyond journald's own entry limit): say so, keep the rest going.
         this.pending = undefined;
-        return { status: 'fail', error: new Error(`journald: an entry of ${p.datagrams[p.done]!.length} bytes is larger than a datagram may be (${r.error.message}); shorten the labels/env given to the driver`) };
+        return { status: 'fail', error: new Error(`journald: an entry of ${p.datagrams[p.done]!.length} bytes was refused (${r.error.message}); shorten the labels/env given to the driver`) };
       }
       if (!r.again) return { status: 'retry', error: new Error(`journald: ${r.error.message}`) };
       if (signal.aborted || waited >= FULL_QUEUE_MS) {

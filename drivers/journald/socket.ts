@@ -44,7 +44,9 @@ export class JournalSocket {
     } catch (e) {
       return { ok: false, again: false, error: e as NodeJS.ErrnoException };
     }
-    const n = native!.dgramSend(this.fd, datagram);
+    let n = native!.dgramSend(this.fd, datagram);
+    // Too large for one datagram: the protocol's way is the entry in a sealed memfd, passed as an fd.
+    if (n === -E.EMSGSIZE) n = native!.dgramSendMemfd(this.fd, datagram);
     if (n >= 0) return { ok: true };
     const errno = -n;
     // ENOBUFS: the kernel's own buffers ran out for a moment; it passes like a full queue.

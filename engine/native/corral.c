@@ -6,6 +6,8 @@
  *   createPipe(bytes)             pipe2(O_CLOEXEC) + setPipeSize: [readFd, writeFd]
  *   unixDgramConnect(path)        a non-blocking AF_UNIX datagram socket connected to path: fd or -errno
  *   dgramSend(fd, buf)            send(2) of one datagram: bytes sent or -errno (EAGAIN: receiver full)
+ *   dgramSendMemfd(fd, buf)       buf in a sealed memfd, passed with SCM_RIGHTS on an empty datagram
+ *                                 (the journal's way for entries too large for one): 0 or -errno
  *   escape(src, a, b, out, pos)   Docker's json-file escaping of src[a,b) into out at pos
  *   encodeLines(src, a, b, out, pos, prefix, suffix, ends, at)
  *                                 one entry per '\n'-separated line of src[a,b)
@@ -19,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -264,6 +267,45 @@ static napi_value DgramSend(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* dgramSendMemfd(fd, buf) -> 0, or -errno. journald reads the entry from the sealed memfd. */
+static napi_value DgramSendMemfd(napi_env env, napi_callback_info info) {
+  size_t argc = 2, n = 0;
+  napi_value argv[2], result;
+  int64_t fd;
+  void *data;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !get_int(env, argv[0], &fd) || napi_get_buffer_info(env, argv[1], &data, &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "dgramSendMemfd(fd, buffer)");
+    return NULL;
+  }
+  int rc = 0;
+  int mfd = memfd_create("corral-journal-entry", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) rc = -errno;
+  for (size_t done = 0; rc == 0 && done < n;) {
+    ssize_t w = write(mfd, (const char *)data + done, n - done);
+    if (w < 0 && errno != EINTR) rc = -errno;
+    else if (w > 0) done += (size_t)w;
+  }
+  if (rc == 0 && fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) rc = -errno;
+  if (rc == 0) {
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_control = control.buf;
+    mh.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &mfd, sizeof(int));
+    if (sendmsg((int)fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) rc = -errno;
+  }
+  if (mfd >= 0) close(mfd);
+  CHECK(napi_create_int32(env, rc, &result));
+  return result;
+}
+
 /* escape(src, a, b, out, pos) -> new pos, or -1 when out may be too small. */
 static napi_value Escape(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -372,6 +414,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     { "createPipe", NULL, CreatePipe, NULL, NULL, NULL, napi_enumerable, NULL },
     { "unixDgramConnect", NULL, UnixDgramConnect, NULL, NULL, NULL, napi_enumerable, NULL },
     { "dgramSend", NULL, DgramSend, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "dgramSendMemfd", NULL, DgramSendMemfd, NULL, NULL, NULL, napi_enumerable, NULL },
     { "escape", NULL, Escape, NULL, NULL, NULL, napi_enumerable, NULL },
     { "encodeLines", NULL, EncodeLines, NULL, NULL, NULL, napi_enumerable, NULL },
     { "newlines", NULL, Newlines, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -21,6 +21,8 @@ export interface NativeBinding {
   unixDgramConnect(path: string): number;
   /** send(2) of one datagram: bytes sent, or -errno (-11 EAGAIN when the receiver's queue is full). */
   dgramSend(fd: number, buf: Buffer): number;
+  /** buf in a sealed memfd, sent as SCM_RIGHTS on an empty datagram (the journal's large entries): 0, or -errno. */
+  dgramSendMemfd(fd: number, buf: Buffer): number;
   /** Offsets of the '\n' bytes in src[start, end), written to positions; returns how many (at most its length). */
   newlines(src: Uint8Array, start: number, end: number, positions: Int32Array): number;
 }

@@ -123,6 +123,19 @@ describe('journald driver against a real systemd-journald', { skip }, () => {
     assert.equal(e!['OTHER'], undefined);
   });
 
+  it('an entry larger than a datagram (300 KiB of labels) goes as a sealed memfd, as the protocol allows', async () => {
+    const id = newId();
+    const big = 'v'.repeat(300 * 1024);
+    const { o } = await outlet(id, { labels: 'big' }, { labels: { big } });
+    o.offer([message('stdout', 7n, Buffer.from('small line, big fields')), message('stderr', 8n, Buffer.from('second'))]);
+    await o.close();
+    assert.equal(o.stats.sent, 2);
+    const es = await j.waitEntries(id, 2);
+    assert.deepEqual(es.map((e) => e['MESSAGE']), ['small line, big fields', 'second']);
+    assert.equal((es[0]!['BIG'] as string).length, big.length);
+    assert.equal(es[1]!['PRIORITY'], '3');
+  });
+
   it('a full journald socket holds the workload back; nothing is lost (blocking mode)', { skip: false }, async (t) => {
     const id = newId();
     const resume = j.pause();
