@@ -7,6 +7,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const src = path.join(__dirname, 'src');
+const modules = path.join(__dirname, '..', 'node_modules');
+/** The libraries in the bundle: their license texts travel with it (MIT asks for the notice). */
+const BUNDLED = ['preact', 'uplot'];
 const out = path.join(__dirname, '..', 'dist', 'web');
 
 async function main() {
@@ -31,7 +34,13 @@ async function main() {
       // No path or time in the output: the same sources give the same bytes.
       absWorkingDir: path.join(__dirname, '..'),
       define: { 'process.env.NODE_ENV': '"production"' },
+      banner: { js: `/*! corral web view; bundles ${BUNDLED.join(', ')} (MIT): see LICENSES.txt */`, css: '/*! corral web view; bundles uplot.css (MIT): see LICENSES.txt */' },
     });
+    const licenses = BUNDLED.map((name) => {
+      const version = JSON.parse(fs.readFileSync(path.join(modules, name, 'package.json'), 'utf8')).version;
+      return `${name} ${version}\n\n${fs.readFileSync(path.join(modules, name, 'LICENSE'), 'utf8').trim()}\n`;
+    });
+    fs.writeFileSync(path.join(tmp, 'LICENSES.txt'), licenses.join('\n' + '-'.repeat(72) + '\n\n'));
     fs.copyFileSync(path.join(src, 'index.html'), path.join(tmp, 'index.html'));
     for (const f of ['index.html', 'app.js', 'app.css']) {
       if (!fs.existsSync(path.join(tmp, f))) throw new Error(`web build: ${f} was not produced`);
