@@ -62,6 +62,7 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
   const [onlyMatching, setOnlyMatching] = useState(true);
   const [status, setStatus] = useState<Status>('loading');
   const [error, setError] = useState('');
+  const [warning, setWarning] = useState('');
   const [, repaint] = useState(0);
   // Bumped to read again after the stream broke (a reconnect by the browser would repeat the tail).
   const [generation, setGeneration] = useState(0);
@@ -76,12 +77,15 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
     let retry: number | undefined;
     let stopped = false;
     setError('');
+    setWarning('');
     const schedule = () => { timer ??= window.setTimeout(() => { timer = undefined; repaint((n) => n + 1); }, PAINT_MS); };
     const url = workloadPath(id, '/logs') + query({ tail: since ? LOG_CAP : TAIL, since, follow: follow ? 1 : undefined });
     const close = openStream(url, {
       line: (d) => { buf.current.push([JSON.parse(d) as LogLine]); schedule(); },
       lines: (d) => { buf.current.push(JSON.parse(d) as LogLine[]); schedule(); },
       end: () => { close(); setStatus('done'); repaint((n) => n + 1); },
+      // Lines the agent could not deliver (a corrupt entry, lines rotated away before it read them).
+      warning: (d) => { const w = JSON.parse(d) as { text: string; count: number | null }; setWarning(w.count ? `${w.text} (${w.count})` : w.text); },
     }, () => {
       // EventSource hides the status: ask once more without follow to tell bad input from a lost agent.
       close();
@@ -160,6 +164,7 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
         <span class="muted" data-testid="logs-status">
           {error ? <span class="error" data-testid="logs-error">{error}</span> : frozen ? 'paused while scrolled up' : status} · {all.length} lines{buf.current.dropped ? ` (last ${LOG_CAP} kept)` : ''}{q ? ` · ${matches} matching` : ''}
         </span>
+        {warning ? <span class="warn" data-testid="logs-warning" title="reported by the agent">⚠ {warning}</span> : null}
       </div>
       {frozen ? (
         <button class="to-end" data-testid="logs-to-end" onClick={jumpToEnd}>
