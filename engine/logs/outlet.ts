@@ -264,8 +264,10 @@ export class Outlet {
   /** Sends the next batch from the spool; false when there is none this outlet may send now. */
   private async sendSpooled(s: Spool): Promise<boolean> {
     if (s.empty || !s.claim(this)) return false;
+    // A batch read back holds no more than the memory buffer (64 KiB at least, so a tiny buffer
+    // does not mean one ack round trip per line): the spool adds no memory of its own.
     const { maxEvents, maxBytes } = this.opts.batch;
-    const batch = s.next(maxEvents, maxBytes);
+    const batch = s.next(maxEvents, Math.min(maxBytes, Math.max(this.opts.delivery.maxBufferBytes, SPOOL_BATCH_FLOOR)));
     if (batch.length && await this.deliver(batch, false) === 'aborted') return false; // stays on disk
     s.commit();
     this.flushPending(s);
@@ -395,6 +397,8 @@ export class Outlet {
     for (const w of this.waiters.splice(0)) w();
   }
 }
+
+const SPOOL_BATCH_FLOOR = 64 << 10;
 
 function byteSize(msgs: readonly LogMessage[], from: number, to: number): number {
   let n = 0;

@@ -289,11 +289,14 @@ export class Spool {
     this.onLast?.();
   }
 
-  /** Syncs and closes the files; the spool stays on disk for the next open. */
+  /** Syncs and closes the files; the spool stays on disk for the next open (an empty one leaves no folder). */
   close(): void {
     this.sync();
     this.closeWriter();
     if (this.readFd) { try { fs.closeSync(this.readFd.fd); } catch { /* gone */ } this.readFd = undefined; }
+    if (!this.segs.length) {
+      try { fs.rmSync(path.join(this.dir, CURSOR), { force: true }); fs.rmdirSync(this.dir); fs.rmdirSync(path.dirname(this.dir)); } catch { /* not empty: kept */ }
+    }
   }
 
   private closeWriter(): void {

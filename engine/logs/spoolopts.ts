@@ -37,7 +37,7 @@ export function splitSpoolOptions(rest: Record<string, string>, driver: string, 
     }
     maxBytes = n;
   }
-  return { dir: dirText === 'default' ? 'default' : path.normalize(dirText), maxBytes };
+  return { dir: dirText === 'default' ? 'default' : path.resolve(dirText), maxBytes };
 }
 
 /** The spool folder of one workload's driver. */

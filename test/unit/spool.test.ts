@@ -81,7 +81,7 @@ describe('Spool', () => {
     assert.equal(s.bytes, 0);
     assert.deepEqual(fs.readdirSync(dir), [], 'nothing left once empty');
     s.close();
-    fs.rmSync(dir, { recursive: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('hands out the same batch until it is committed, and splits records by maxEvents / maxBytes', () => {
@@ -95,7 +95,7 @@ describe('Spool', () => {
     s.commit();
     assert.deepEqual(drain(s), [5, 6, 7, 8, 9]);
     s.close();
-    fs.rmSync(dir, { recursive: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('survives a reopen: the read position is kept, delivered lines are not read again', () => {
@@ -108,7 +108,7 @@ describe('Spool', () => {
     const b = Spool.open({ dir, maxBytes: 10_000_000, segmentBytes: 64 << 10 });
     assert.deepEqual(drain(b), Array.from({ length: 1000 - 333 }, (_, i) => 333 + i));
     b.close();
-    fs.rmSync(dir, { recursive: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses what does not fit in maxBytes, whole, and takes lines again once space came back', () => {
@@ -125,7 +125,7 @@ describe('Spool', () => {
     assert.ok(s.bytes < before, 'space reclaimed while draining');
     assert.equal(s.append([line(123_456)]), true);
     s.close();
-    fs.rmSync(dir, { recursive: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('cuts a torn tail on open with a warning and keeps every intact record', () => {
@@ -143,7 +143,7 @@ describe('Spool', () => {
     b.append([line(100)]); // appends go after the cut, not after the garbage
     assert.deepEqual(drain(b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 100]);
     b.close();
-    fs.rmSync(dir, { recursive: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('skips a corrupt record inside a finished segment with a warning, and reads the next segments', () => {
@@ -164,7 +164,7 @@ describe('Spool', () => {
     assert.deepEqual(got, [...got].sort((x, y) => x - y), 'still in order');
     assert.equal(got.at(-1), 1199, 'the later segments are all there');
     b.close();
-    fs.rmSync(dir, { recursive: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('one reader at a time: a released spool is offered to whoever waits', () => {
@@ -183,6 +183,6 @@ describe('Spool', () => {
     assert.equal(told, 1);
     assert.equal(s.claim(b), true);
     s.close();
-    fs.rmSync(dir, { recursive: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
