@@ -24,6 +24,8 @@ interface SenderInternals {
   _disconnect(): void;
   /** Encodes one PackedForward entry (see encodeEntry for why we replace it). */
   _makeEventEntry(time: ForwardTime, data: ForwardRecord): Buffer;
+  /** Encodes one Message-mode request; its packet has the same 2 KiB buffer. */
+  _makePacketItem(tag: string, time: ForwardTime, data: ForwardRecord): { packet: Buffer };
 }
 
 /** The library adds EventEmitter's methods to its sender at run time; its typings leave them out. */
@@ -66,6 +68,12 @@ export class ForwardConnection {
     const lib = this.sender as unknown as SenderInternals;
     const libraryEntry = lib._makeEventEntry.bind(lib);
     lib._makeEventEntry = (time, data) => encodeEntry(time, data) ?? libraryEntry(time, data);
+    const libraryItem = lib._makePacketItem.bind(lib);
+    lib._makePacketItem = (tag, time, data) => {
+      const item = libraryItem(tag, time, data);
+      item.packet = Buffer.from(item.packet); // a copy of its own size (pooled): the queue holds it until its turn
+      return item;
+    };
     this.sender.on('error', (e: Error) => this.fail(e));
     this.sender.on('connect', () => this.watchSocket());
   }
