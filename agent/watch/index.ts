@@ -93,7 +93,10 @@ export class Watcher {
       const b = before.get(id);
       const now = this.kills.get(id) ?? null;
       // One event per kill, as Docker's per OOM; a burst is capped (the count is in metrics).
-      const added = b && b.kills !== null && now !== null ? Math.min(now - b.kills, 100) : 0;
+      const counted = b && b.kills !== null && now !== null ? Math.min(now - b.kills, 100) : 0;
+      // dockerd removes a container's cgroup as it dies, maybe before a rescan read it: its OOMKilled flag says so too.
+      const flagged = b && w.info.source === 'docker' && w.info.oomKillCount > b.info.oomKillCount ? 1 : 0;
+      const added = Math.max(counted, flagged);
       for (let i = 0; i < added; i++) this.emit('oom', id, eventAttributes(w.info));
       for (const a of lifecycleActions(b?.present ? b.info : undefined, this.present.has(id) ? w.info : undefined)) this.emit(a, id, eventAttributes(w.info));
     }

@@ -86,15 +86,21 @@ describe('corral events: watched workloads appear, die, go away and get OOM-kill
     assert.deepEqual(actionsOf('cgroup:named'), ['create', 'start', 'oom'], 'its sleep lives on: no die');
   });
 
-  it('die when its processes end, destroy when it goes; a removed container likewise', async () => {
+  it('die when its processes end, destroy when it goes; a container dockerd marks OOM-killed, then removes, likewise', async () => {
     await cgroups.kill(bar);
     await until('bar died', () => actionsOf('systemd:bar.service').includes('die'));
     await cgroups.rmdir(barCgroups);
     await until('bar destroyed', () => actionsOf('systemd:bar.service').includes('destroy'));
     assert.deepEqual(actionsOf('systemd:bar.service'), ['create', 'start', 'die', 'destroy']);
+    // dockerd marks a container the kernel OOM-killed (its cgroup may be gone before a rescan reads it).
+    const config = path.join(dockerRoot, 'containers', ID, 'config.v2.json');
+    const c = JSON.parse(fs.readFileSync(config, 'utf8'));
+    Object.assign(c.State, { Running: false, Pid: 0, OOMKilled: true, ExitCode: 137, FinishedAt: new Date().toISOString() });
+    fs.writeFileSync(config, JSON.stringify(c));
+    await until('the container died', () => actionsOf('docker:web').includes('die'));
     fs.rmSync(path.join(dockerRoot, 'containers', ID), { recursive: true });
     await until('the container destroyed', () => actionsOf('docker:web').includes('destroy'));
-    assert.deepEqual(actionsOf('docker:web'), ['create', 'start', 'die', 'destroy']);
+    assert.deepEqual(actionsOf('docker:web'), ['create', 'start', 'oom', 'die', 'destroy']);
   });
 
   it('--filter host=NAME keeps the events of that host (Docker\'s other keys alike)', async () => {
