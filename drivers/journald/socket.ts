@@ -15,6 +15,8 @@ export function errnoError(errno: number, what: string): NodeJS.ErrnoException {
   return e;
 }
 
+const FULL: SendOutcome = { ok: false, again: true, error: errnoError(E.EAGAIN, 'journald\'s socket queue is full') };
+
 /**
  * A connected, non-blocking unix datagram socket to journald (Node has none; corral's native
  * addon opens it). Reconnects lazily after journald went away (ECONNREFUSED when its socket is
@@ -49,8 +51,9 @@ export class JournalSocket {
     if (n === -E.EMSGSIZE) n = native!.dgramSendMemfd(this.fd, datagram);
     if (n >= 0) return { ok: true };
     const errno = -n;
+    if (errno === E.EAGAIN) return FULL; // the hot case under load: no new Error each time
     // ENOBUFS: the kernel's own buffers ran out for a moment; it passes like a full queue.
-    const again = errno === E.EAGAIN || errno === E.ENOBUFS;
+    const again = errno === E.ENOBUFS;
     if (!again && errno !== E.EMSGSIZE) this.close(); // the peer is gone: reconnect on the next send
     return { ok: false, again, error: errnoError(errno, `send to ${this.path}`) };
   }
