@@ -19,6 +19,8 @@ export interface PlannedOutlet {
   remote: boolean;
   /** `spool-dir` / `spool-max-size` (remote drivers only). */
   spool?: SpoolConfig;
+  /** The config this outlet comes from (kept with a spool, which may outlive the workload). */
+  config: LogConfig;
 }
 
 const CACHE_OPTS = ['cache-disabled', 'cache-max-size', 'cache-max-file', 'cache-compress'];
@@ -60,7 +62,7 @@ export function planOutlets(configs: readonly LogConfig[]): PlannedOutlet[] {
   const first = configs[0];
   if (!first || !needsCache(configs)) return planned;
   const cache = cacheOptions(first.config);
-  if (cache) planned.push({ def: jsonFile as DriverDefinition<unknown>, name: 'cache', delivery: splitDeliveryMode(pick(first.config, GENERIC_LOG_OPTS)).delivery, options: cache, requireHealthy: false, remote: false });
+  if (cache) planned.push({ def: jsonFile as DriverDefinition<unknown>, name: 'cache', delivery: splitDeliveryMode(pick(first.config, GENERIC_LOG_OPTS)).delivery, options: cache, requireHealthy: false, remote: false, config: first });
   return planned;
 }
 
@@ -89,7 +91,7 @@ function plan(c: LogConfig): PlannedOutlet {
   const requireHealthy = rest[healthKey] !== undefined && boolOpt(healthKey, rest[healthKey]!);
   delete rest[healthKey];
   const spool = splitSpoolOptions(rest, def.name, def.probe !== undefined);
-  return { def, name: def.name, delivery, options: def.parseOptions(rest), requireHealthy, remote: def.probe !== undefined, ...(spool ? { spool } : {}) };
+  return { def, name: def.name, delivery, options: def.parseOptions(rest), requireHealthy, remote: def.probe !== undefined, config: c, ...(spool ? { spool } : {}) };
 }
 
 /** json-file options of the local cache (Docker's defaults: 20m x 5, compressed); undefined when disabled. */

@@ -11,8 +11,8 @@ import { Workload } from '../engine/workloads/supervisor';
 import { resolveUser } from '../engine/workloads/user';
 import { pidStartTime } from '../engine/workloads/spawn';
 import { keepsLocalLog, logConfigsOf, planOutlets } from './logplan';
-import { SpoolAccess, openOutlets, openSpooledOutlets, probeOutlets } from './outlets';
-import { SpoolSet } from '../engine/logs/spool';
+import { openOutlets, openSpooledOutlets, probeOutlets } from './outlets';
+import { AgentSpools } from './spools';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 
 export interface CreateRequest {
@@ -51,10 +51,10 @@ export class WorkloadManager {
   /** Removed workloads whose remote outlets still deliver: the agent's shutdown must bound them too. */
   private readonly retired = new Set<Workload>();
   /** Log spools (`spool-dir`), shared by the outlets of consecutive runs; `default` is `<data-root>/spool`. */
-  private readonly spools: SpoolAccess;
+  private readonly spools: AgentSpools;
 
   constructor(private readonly deps: ManagerDeps) {
-    this.spools = { set: new SpoolSet(), root: path.join(path.dirname(deps.store.containersDir), 'spool') };
+    this.spools = new AgentSpools(path.dirname(deps.store.containersDir), deps.warn);
   }
 
   /**
@@ -84,6 +84,10 @@ export class WorkloadManager {
       if (!w.running) void w.resumeSpools().catch((e: Error) => this.deps.warn(`${w.spec.name}: spooled logs not sent: ${e.message}`));
       restored.push(w);
     }
+    // Spools of removed workloads: sent with the log config kept with them.
+    void this.spools.resumeLeftovers(new Set(restored.map((w) => w.spec.id)), (owner, driver, ctx) => openSpooledOutlets(
+      planOutlets([owner.log]).filter((p) => p.name === driver), ctx, (text) => this.deps.warn(`${text} (${owner.workload.name}, removed)`), () => {}, this.spools,
+    ), this.deps.hostname).catch((e: Error) => this.deps.warn(`spools of removed workloads: ${e.message}`));
     return restored;
   }
 
@@ -245,12 +249,12 @@ export class WorkloadManager {
    */
   async detachAll(drainMs = 5000): Promise<void> {
     await Promise.all(this.list().map((w) => w.detach(drainMs).catch(() => {})));
-    await Promise.all([...this.retired].map((w) => w.drainLogs(drainMs)));
+    await Promise.all([...[...this.retired].map((w) => w.drainLogs(drainMs)), this.spools.drain(drainMs)]);
   }
 
   /** The agent's shutdown: stops every workload, then gives log servers drainMs to take what is queued. */
   async stopAll(timeoutSec: number, drainMs = 5000): Promise<void> {
     await Promise.all(this.list().map((w) => w.stop(timeoutSec, false).catch(() => {})));
-    await Promise.all([...this.list(), ...this.retired].map((w) => w.drainLogs(drainMs)));
+    await Promise.all([...[...this.list(), ...this.retired].map((w) => w.drainLogs(drainMs)), this.spools.drain(drainMs)]);
   }
 }

@@ -3,11 +3,14 @@ import { Outlet } from '../engine/logs/outlet';
 import { Spool, SpoolSet, spoolHasData } from '../engine/logs/spool';
 import { spoolDirOf } from '../engine/logs/spoolopts';
 import { PlannedOutlet } from './logplan';
+import { SpoolOwner } from './spools';
 
 /** The agent's open spools and `<data-root>/spool` (what `spool-dir=default` means). */
 export interface SpoolAccess {
   set: SpoolSet;
   root: string;
+  /** A spool-dir in use (so the agent finds what it holds after a restart, its workload gone or not). */
+  remember?(root: string): void;
 }
 
 /**
@@ -23,7 +26,7 @@ export async function openOutlets(
   const opened: Outlet[] = [];
   try {
     for (const p of plan) {
-      const spool = p.spool ? openSpool(p, ctx.id, spools, warn, event) : undefined;
+      const spool = p.spool ? openSpool(p, ctx, spools, warn, event) : undefined;
       let driver;
       try {
         driver = await p.def.create(p.options, ctx);
@@ -46,14 +49,19 @@ export async function openOutlets(
 
 /** A planned outlet's spool, `<spool-dir>/<workload-id>/<driver>/` (shared with an earlier run's outlet still sending from it). */
 function openSpool(
-  p: PlannedOutlet, id: string, spools: SpoolAccess | undefined, warn: (text: string) => void,
+  p: PlannedOutlet, ctx: DriverContext, spools: SpoolAccess | undefined, warn: (text: string) => void,
   event: (action: string, attrs: Record<string, string>) => void,
 ): Spool {
   if (!spools) throw new Error(`${p.name}: spool-dir is set but this agent has no spool folder`);
-  const dir = spoolDirOf(p.spool!, spools.root, id, p.name);
+  const dir = spoolDirOf(p.spool!, spools.root, ctx.id, p.name);
+  const owner: SpoolOwner = {
+    log: p.config,
+    workload: { id: ctx.id, name: ctx.name, labels: { ...ctx.labels }, env: [...ctx.env], created: String(ctx.created) },
+  };
   try {
+    spools.remember?.(p.spool!.dir === 'default' ? spools.root : p.spool!.dir);
     return spools.set.acquire({
-      dir, maxBytes: p.spool!.maxBytes,
+      dir, maxBytes: p.spool!.maxBytes, meta: owner,
       warn: (text) => { warn(`${p.name}: ${text}`); event('log-spool-warning', { driver: p.name, warning: text }); },
     });
   } catch (e) {

@@ -11,12 +11,15 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /** Problems found on disk (a torn tail cut, a corrupt record skipped); never thrown. */
   warn?: (text: string) => void;
+  /** Whose lines these are (JSON, kept in `meta.json`), so an agent can send them when their owner is gone. */
+  meta?: unknown;
 }
 
 interface Position { seq: number; off: number; idx: number }
 
 const SEG = /^(\d{16})\.seg$/;
 const CURSOR = 'cursor';
+const META = 'meta.json';
 
 /**
  * A disk queue of log messages in one folder: numbered segment files written in order, read in
@@ -62,6 +65,7 @@ export class Spool {
     const s = new Spool(o);
     fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
     s.load();
+    if (o.meta !== undefined) fs.writeFileSync(path.join(o.dir, META), JSON.stringify(o.meta), { mode: 0o600 });
     return s;
   }
 
@@ -295,7 +299,7 @@ export class Spool {
     this.closeWriter();
     if (this.readFd) { try { fs.closeSync(this.readFd.fd); } catch { /* gone */ } this.readFd = undefined; }
     if (!this.segs.length) {
-      try { fs.rmSync(path.join(this.dir, CURSOR), { force: true }); fs.rmdirSync(this.dir); fs.rmdirSync(path.dirname(this.dir)); } catch { /* not empty: kept */ }
+      try { fs.rmSync(path.join(this.dir, CURSOR), { force: true }); fs.rmSync(path.join(this.dir, META), { force: true }); fs.rmdirSync(this.dir); fs.rmdirSync(path.dirname(this.dir)); } catch { /* not empty: kept */ }
     }
   }
 
@@ -385,6 +389,15 @@ export class SpoolSet {
     const s = Spool.open(o);
     this.open.set(o.dir, s);
     return s.ref(() => { if (this.open.get(o.dir) === s) this.open.delete(o.dir); });
+  }
+}
+
+/** What `meta` the spool in dir was opened with; undefined when there is none or it is unreadable. */
+export function readSpoolMeta(dir: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, META), 'utf8')) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -154,6 +154,24 @@ describe('disk spool per remote outlet (spool-dir)', { concurrency: true }, () =
     });
   });
 
+  it('a removed workload: what it left in the spool is sent by the next agent (stopped with SIGTERM), from the config kept with it', async () => {
+    await withAgentAndPeer(async (agent, peer) => {
+      const written = path.join(agent.root, 'written');
+      const spoolDir = path.join(agent.root, 'gone');
+      const r = await agent.run(['run', '-d', '--name', 'gone', ...fluentdOpts(peer, 'gone', `spool-dir=${spoolDir}`), '--', ...writer(N, written)]);
+      assert.equal(r.code, 0, r.stderr);
+      await eventually('the workload wrote everything and ended', async () => fs.existsSync(written) && !(await inspectOf(agent, 'gone')).running, 250, 100);
+      assert.equal((await agent.run(['rm', 'gone'])).code, 0);
+      await agent.stopAgent(); // SIGTERM: the shutdown gives up on the server; the lines stay on disk
+      assert.ok(segmentsUnder(spoolDir).length > 0, 'still on disk');
+      await agent.start();
+      await peer.up();
+      const got = await arrived(peer, 'gone', N);
+      assert.deepEqual(got, Array.from({ length: N }, (_, i) => i), 'every line once, in order');
+      await eventually('the spool folder is gone once sent', async () => !fs.existsSync(spoolDir) || fs.readdirSync(spoolDir).length === 0, 100, 100);
+    });
+  });
+
   it('refuses spool options a driver cannot use, naming the key', async () => {
     const agent = new TestAgent();
     await agent.start();

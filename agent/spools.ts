@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DriverContext } from '../engine/logs/driver';
+import { Outlet } from '../engine/logs/outlet';
+import { SpoolSet, readSpoolMeta, spoolHasData } from '../engine/logs/spool';
+import { LogConfig } from '../engine/workloads/spec';
+
+/** What a spool keeps about whose lines it holds (its meta.json), so they can be sent after the workload is gone. */
+export interface SpoolOwner {
+  log: LogConfig;
+  workload: { id: string; name: string; labels: Record<string, string>; env: string[]; created: string };
+}
+
+const ID = /^[0-9a-f]{64}$/;
+
+/**
+ * The agent's log spools: the open ones (shared by consecutive runs), `<data-root>/spool` (what
+ * `spool-dir=default` means), the other folders `spool-dir` named (listed in `<data-root>/spool-roots`
+ * so they are found after a restart), and the outlets sending what removed workloads left.
+ */
+export class AgentSpools {
+  readonly set = new SpoolSet();
+  readonly root: string;
+  private readonly rootsFile: string;
+  private readonly roots = new Set<string>();
+  private readonly sending = new Set<Outlet>();
+
+  constructor(dataRoot: string, private readonly warn: (text: string) => void) {
+    this.root = path.join(dataRoot, 'spool');
+    this.rootsFile = path.join(dataRoot, 'spool-roots');
+    try {
+      for (const l of fs.readFileSync(this.rootsFile, 'utf8').split('\n')) if (path.isAbsolute(l)) this.roots.add(l);
+    } catch { /* none used yet */ }
+  }
+
+  /** A spool-dir in use: remembered, so what it holds is found after a restart even if its workload is gone. */
+  remember(root: string): void {
+    if (root === this.root || this.roots.has(root)) return;
+    this.roots.add(root);
+    try {
+      fs.appendFileSync(this.rootsFile, `${root}\n`, { mode: 0o600 });
+    } catch (e) {
+      this.warn(`spool-dir ${root} not recorded in ${this.rootsFile} (after a restart, what a removed workload left there is not sent): ${(e as Error).message}`);
+    }
+  }
+
+  /** Spools holding lines of workloads not in `live`, with their owner when meta.json says it. */
+  leftovers(live: ReadonlySet<string>): { dir: string; driver: string; owner: SpoolOwner | undefined }[] {
+    const out: { dir: string; driver: string; owner: SpoolOwner | undefined }[] = [];
+    for (const root of [this.root, ...this.roots]) {
+      let ids: string[];
+      try { ids = fs.readdirSync(root); } catch { continue; }
+      for (const id of ids.filter((n) => ID.test(n) && !live.has(n))) {
+        let drivers: string[];
+        try { drivers = fs.readdirSync(path.join(root, id)); } catch { continue; }
+        for (const driver of drivers) {
+          const dir = path.join(root, id, driver);
+          if (!spoolHasData(dir)) continue;
+          out.push({ dir, driver, owner: ownerOf(readSpoolMeta(dir), id) });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Sends what removed workloads left in their spools, with outlets built from the log config
+   * saved with each; one without a readable config is left where it is, with a warning.
+   */
+  async resumeLeftovers(live: ReadonlySet<string>, open: (owner: SpoolOwner, driver: string, ctx: DriverContext) => Promise<Outlet[]>, hostname?: string): Promise<void> {
+    for (const l of this.leftovers(live)) {
+      if (!l.owner) {
+        this.warn(`spool ${l.dir}: lines of a removed workload whose log config is unknown (no readable meta.json): left in place`);
+        continue;
+      }
+      const w = l.owner.workload;
+      const ctx: DriverContext = {
+        id: w.id, name: w.name, logDir: path.dirname(l.dir), labels: w.labels, env: w.env,
+        created: /^\d+$/.test(w.created) ? BigInt(w.created) : 0n, pid: () => 0, hostname,
+      };
+      try {
+        for (const o of await open(l.owner, l.driver, ctx)) {
+          this.sending.add(o);
+          void o.close().finally(() => this.sending.delete(o));
+        }
+      } catch (e) {
+        this.warn(`spool ${l.dir}: lines of removed workload ${w.name} not sent: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** The agent's shutdown: graceMs for what removed workloads left, then the rest stays on disk. */
+  async drain(graceMs: number): Promise<void> {
+    const pending = [...this.sending];
+    if (!pending.length) return;
+    const all = Promise.all(pending.map((o) => o.close()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+    clearTimeout(timer);
+    for (const o of pending) o.abortNow();
+    await all;
+  }
+}
+
+/** The owner a meta.json names, when it is well formed and for this workload id. */
+function ownerOf(meta: unknown, id: string): SpoolOwner | undefined {
+  const m = meta as Partial<SpoolOwner> | undefined;
+  const w = m?.workload;
+  if (!m?.log || typeof m.log.type !== 'string' || typeof m.log.config !== 'object' || !w || w.id !== id || typeof w.name !== 'string') return undefined;
+  return { log: m.log, workload: { id, name: w.name, labels: w.labels ?? {}, env: w.env ?? [], created: String(w.created ?? '0') } };
+}
