@@ -250,6 +250,27 @@ describe('journal reader (journalctl) against a real systemd-journald', { skip }
     assert.deepEqual(show(got), show(msgs(0, 12)));
   });
 
+  it('follow carries on across a journal file rotation', async (t) => {
+    const id = newId();
+    const { o, driver } = await outlet(id);
+    o.offer(msgs(0, 3));
+    await j.waitEntries(id, 3);
+    const got: LogMessage[] = [];
+    const reading = (async () => {
+      for await (const m of openJournalReader({ id, ended: driver.ended }).read({ follow: true }, AbortSignal.timeout(20_000))) got.push(m);
+    })();
+    const end = Date.now() + 15_000;
+    while (got.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    if (!(await j.rotate())) { await o.close(); await reading; return t.skip('the machine\'s own journald is not rotated by tests'); }
+    o.offer(msgs(3, 6));
+    await j.waitEntries(id, 6);
+    assert.ok(await j.rotate());
+    o.offer(msgs(6, 9));
+    await o.close();
+    await reading;
+    assert.deepEqual(show(got), show(msgs(0, 9)));
+  });
+
   it('follow with tail 0 gives only new lines', async () => {
     const id = newId();
     const { o, driver } = await outlet(id);

@@ -167,6 +167,24 @@ export class TestJournal {
     return () => { if (!resumed) { resumed = true; process.kill(pid, 'SIGCONT'); } };
   }
 
+  /**
+   * Makes the started journald rotate its files (SIGUSR2, what `journalctl --rotate` asks for),
+   * waiting (bounded) until it says it has. False for the machine's own journald, left alone.
+   */
+  async rotate(): Promise<boolean> {
+    const pid = this.started ? readState()?.pid : undefined;
+    if (!pid) return false;
+    const flag = '/run/systemd/journal/rotated';
+    const before = fs.statSync(flag, { throwIfNoEntry: false })?.mtimeMs ?? -1;
+    process.kill(pid, 'SIGUSR2');
+    const end = Date.now() + 10_000;
+    while ((fs.statSync(flag, { throwIfNoEntry: false })?.mtimeMs ?? -1) === before) {
+      if (Date.now() > end) throw new Error('journald did not rotate within 10 s');
+      await sleep(20);
+    }
+    return true;
+  }
+
   /** Stops the journald this process started or joined, once no other test process uses it. */
   async release(): Promise<void> {
     if (this.released || !this.started) return;
