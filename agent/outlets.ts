@@ -26,7 +26,7 @@ export async function openOutlets(
   const opened: Outlet[] = [];
   try {
     for (const p of plan) {
-      const spool = p.spool ? openSpool(p, ctx, spools, warn, event) : undefined;
+      const spool = p.spool ? openSpool(p, ctx, spools, warn, event) : undefined; // undefined: unusable, warned
       let driver;
       try {
         driver = await p.def.create(p.options, ctx);
@@ -51,7 +51,7 @@ export async function openOutlets(
 function openSpool(
   p: PlannedOutlet, ctx: DriverContext, spools: SpoolAccess | undefined, warn: (text: string) => void,
   event: (action: string, attrs: Record<string, string>) => void,
-): Spool {
+): Spool | undefined {
   if (!spools) throw new Error(`${p.name}: spool-dir is set but this agent has no spool folder`);
   const dir = spoolDirOf(p.spool!, spools.root, ctx.id, p.name);
   const owner: SpoolOwner = {
@@ -65,7 +65,11 @@ function openSpool(
       warn: (text) => { warn(`${p.name}: ${text}`); event('log-spool-warning', { driver: p.name, warning: text }); },
     });
   } catch (e) {
-    throw new Error(`log opt spool-dir: cannot use ${dir}: ${(e as Error).message}`);
+    // A spool folder that cannot be made (or read) must not stop the workload, nor its adoption after a restart.
+    const text = `log opt spool-dir: cannot use ${dir}: ${(e as Error).message}; this run's ${p.name} outlet has no spool`;
+    warn(text);
+    event('log-spool-warning', { driver: p.name, warning: text });
+    return undefined;
   }
 }
 

@@ -245,7 +245,12 @@ export class Outlet {
           this.releaseWaiters();
           continue;
         }
-        if (!this.spool || !(await this.sendSpooled(this.spool))) break;
+        if (!this.spool) break;
+        if (await this.sendSpooled(this.spool)) continue;
+        // Lines held for a spool that took nothing (disk full, or the server was down with an empty
+        // spool): try again now and then, unless another outlet reads it (its release wakes us).
+        if (!this.pending.length || this.spool.readByOther(this) || this.abort.signal.aborted) break;
+        if (!this.flushPending(this.spool)) await sleep(PENDING_RETRY_MS, this.abort.signal);
       }
     } finally {
       this.sending = false;
@@ -285,9 +290,23 @@ export class Outlet {
   }
 
   /** Room came back in the spool: lines held for it go in, in order. */
-  private flushPending(s: Spool): void {
-    while (this.pending.length && s.append(this.pending[0]!)) this.pending.shift();
+  private flushPending(s: Spool): boolean {
+    let moved = false;
+    while (this.pending.length) {
+      const next = this.pending[0]!;
+      const size = byteSize(next, 0, next.length);
+      // Nothing older anywhere and the server answers: memory will do (a spool that cannot be written, disk full).
+      if (s.empty && !s.readByOther(this) && !this.failing && !this.queue.length && this.bytes + size <= this.opts.delivery.maxBufferBytes) {
+        this.queue.push(next);
+        this.queueBytes.push(size);
+        this.bytes += size;
+        this.stats.queuedBytes = this.bytes;
+      } else if (!s.append(next)) break;
+      this.pending.shift();
+      moved = true;
+    }
     this.releaseWaiters();
+    return moved;
   }
 
   /**
@@ -399,6 +418,7 @@ export class Outlet {
 }
 
 const SPOOL_BATCH_FLOOR = 64 << 10;
+const PENDING_RETRY_MS = 1000;
 
 function byteSize(msgs: readonly LogMessage[], from: number, to: number): number {
   let n = 0;
