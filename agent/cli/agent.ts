@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { CliContext } from './context';
-import { installUnit } from './systemdunit';
+import { explicitFlags, installUnit } from './systemdunit';
 import { parseMetricsAddr } from '../metrics/server';
 import { WatchFlags, addWatchOptions, watchOptionsOf } from '../watch/options';
 import { parseWebAddr, webToken } from '../web/options';
@@ -31,9 +31,11 @@ export function registerAgent(program: Command, ctx: () => CliContext): void {
     .option('--web-token <token>', 'the web view asks for this token (visible in ps: prefer --web-token-file or env CORRAL_WEB_TOKEN)')
     .option('--web-token-file <path>', 'the web view asks for the token on the first line of this file')
     .option('--install [dir]', 'write a systemd unit that runs this agent (with --live-restore) into dir (default /etc/systemd/system) and exit')
-    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string; hostname?: string; install?: string | true } & WatchFlags & WebFlags) => {
+    .action(async (o: { cgroupParent: string; metricsAddr: string; liveRestore: boolean; socketGroup: string; hostname?: string; install?: string | true } & WatchFlags & WebFlags, cmd: Command) => {
       if (o.install !== undefined) {
-        const file = installUnit(o.install === true ? '/etc/systemd/system' : o.install, ctx().dataRoot);
+        // The unit is world-readable: a token on its command line would be too.
+        if (o.webToken !== undefined) throw new Error('--web-token would be written into the unit for anyone to read: use --web-token-file PATH (a file only root reads) with --install');
+        const file = installUnit(o.install === true ? '/etc/systemd/system' : o.install, ctx().dataRoot, explicitFlags(cmd));
         console.log(`wrote ${file}\nnext: systemctl daemon-reload && systemctl enable --now corral`);
         return;
       }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Command } from 'commander';
 
 /** The unit that runs this corral's agent under systemd, restarting it and leaving workloads to the next one. */
 export function systemdUnit(execStart: string, dataRoot: string): string {
@@ -24,13 +25,34 @@ WantedBy=multi-user.target
 `;
 }
 
-/** Writes corral.service into dir (atomically) and returns its path. */
-export function installUnit(dir: string, dataRoot: string): string {
+/** Writes corral.service into dir (atomically) and returns its path; agentArgs are the agent's own flags to keep. */
+export function installUnit(dir: string, dataRoot: string, agentArgs: readonly string[] = []): string {
   const bin = path.join(__dirname, '..', '..', '..', 'bin', 'corral');
-  const execStart = [process.execPath, bin, '--data-root', dataRoot, 'agent', '--live-restore'].map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ');
+  const args = [process.execPath, bin, '--data-root', dataRoot, 'agent', '--live-restore', ...agentArgs.filter((a) => a !== '--live-restore')];
+  const execStart = args.map(unitWord).join(' ');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'corral.service');
   fs.writeFileSync(`${file}.tmp`, systemdUnit(execStart, dataRoot), { mode: 0o644 });
   fs.renameSync(`${file}.tmp`, file);
   return file;
+}
+
+/** One ExecStart word: quoted (systemd's C-style) when it holds spaces, quotes, backslashes or specifiers. */
+function unitWord(a: string): string {
+  if (/^[^\s"'\\%$;]+$/.test(a)) return a;
+  return `"${a.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+}
+
+/** The agent's flags a user gave on this command line (not defaults, not env), as words, without --install. */
+export function explicitFlags(cmd: Command): string[] {
+  const words: string[] = [];
+  for (const opt of cmd.options) {
+    const key = opt.attributeName();
+    if (key === 'install' || cmd.getOptionValueSource(key) !== 'cli') continue;
+    const v = cmd.getOptionValue(key) as unknown;
+    if (v === true) words.push(opt.long!);
+    else if (Array.isArray(v)) for (const x of v) words.push(opt.long!, String(x));
+    else if (v !== false && v !== undefined) words.push(opt.long!, String(v));
+  }
+  return words;
 }

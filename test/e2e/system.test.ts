@@ -60,4 +60,16 @@ describe('corral system', () => {
     assert.deepEqual(exec.slice(2), ['--data-root', agent.root, 'agent', '--live-restore']);
     for (const line of ['Restart=always', 'KillMode=process', `Environment=CORRAL_ROOT=${agent.root}`, 'WantedBy=multi-user.target']) assert.ok(unit.includes(line), line);
   });
+
+  it('agent --install keeps the flags given beside it, and refuses a token on the unit\'s command line', async () => {
+    const dir = path.join(agent.root, 'units-flags');
+    const r = await agent.run(['agent', '--web-addr', '127.0.0.1:9324', '--web-token-file', '/etc/corral/web token', '--watch-docker', '--install', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const exec = /^ExecStart=(.+)$/m.exec(fs.readFileSync(path.join(dir, 'corral.service'), 'utf8'))![1]!;
+    assert.ok(exec.endsWith(`agent --live-restore --watch-docker --web-addr 127.0.0.1:9324 --web-token-file "/etc/corral/web token"`), exec);
+    assert.doesNotMatch(exec, /--metrics-addr|--socket-group/, 'defaults are not spelled out');
+    const token = await agent.run(['agent', '--web-addr', '127.0.0.1:9324', '--web-token', 's3cret', '--install', dir]);
+    assert.notEqual(token.code, 0);
+    assert.match(token.stderr, /--web-token-file/);
+  });
 });
