@@ -15,6 +15,8 @@ export interface DriverSample {
   writeErrors?: number;
   /** Bytes of line data waiting in the outlet now. */
   queuedBytes: number;
+  /** Bytes of the driver's disk spool (`spool-dir`) now; absent without one. */
+  spooledBytes?: number;
 }
 
 /** Who runs a workload: corral itself, or one it only watches (read-only). */

@@ -103,9 +103,11 @@ class DriverRows {
   private readonly dropped: Array<{ reason: string; row: Row }> = [];
   readonly queue: Row;
   readonly writeErrors: Row;
+  readonly spool: Row;
   constructor(private readonly name: string, private readonly host: string, readonly driver: string) {
     this.queue = row({ name, host, driver });
     this.writeErrors = row(this.queue.sharedLabels);
+    this.spool = row(this.queue.sharedLabels);
   }
   reason(i: number, reason: string): Row {
     let r = this.dropped[i];
@@ -326,6 +328,8 @@ export class MetricsExporter {
       // Only drivers that write files have the count (put skips undefined).
       [c.writeErrors, eachDriver((out, rows, d, i) => put(out, rows.driver(i, d).writeErrors, d.writeErrors, true))],
       [c.queueBytes, eachDriver((out, rows, d, i) => put(out, rows.driver(i, d).queue, d.queuedBytes, false))],
+      // Only drivers with a spool-dir (put skips undefined).
+      [c.spoolBytes, eachDriver((out, rows, d, i) => put(out, rows.driver(i, d).spool, d.spooledBytes, false))],
       // Only `host`: always present, 0 before the first pass (as prom-client's reset() leaves them).
       [c.samplerDuration, (out) => put(out, this.samplerRows.duration, finite(this.snap?.durationSeconds), false)],
       [c.samplerErrors, (out) => put(out, this.samplerRows.errors, finite(this.snap?.errors), true)],

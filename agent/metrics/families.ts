@@ -72,6 +72,7 @@ export const CORRAL_FAMILIES = {
   driverRetries: { name: 'corral_log_driver_retries_total', help: 'Sends a log driver repeated after a retryable error.', type: 'counter' }, // driver
   writeErrors: { name: 'corral_log_write_errors_total', help: 'Failed writes to a workload\'s log files (disk full, I/O errors), by driver.', type: 'counter' }, // name, driver
   queueBytes: { name: 'corral_log_queue_bytes', help: 'Log bytes waiting in a driver\'s queue.', type: 'gauge' }, // name, driver
+  spoolBytes: { name: 'corral_log_spool_bytes', help: 'Bytes of a remote driver\'s disk spool (spool-dir): lines waiting on disk for the server.', type: 'gauge' }, // name, driver
   samplerDuration: { name: 'corral_sampler_duration_seconds', help: 'Time the last sampling pass took.', type: 'gauge' }, // none
   samplerErrors: { name: 'corral_sampler_errors_total', help: 'cgroup reads that failed while sampling.', type: 'counter' }, // none
 } as const satisfies Record<string, FamilyDef>;

@@ -45,6 +45,7 @@ export const CORRAL_METRICS = [
   'corral_log_driver_retries_total',
   'corral_log_write_errors_total',
   'corral_log_queue_bytes',
+  'corral_log_spool_bytes',
   'corral_sampler_duration_seconds',
   'corral_sampler_errors_total',
 ] as const;

@@ -14,8 +14,6 @@ export interface OutletStats {
   /** Sends repeated after a retry answer. */
   retries: number;
   dropped: Record<DropReason, number> & { 'spool-full'?: number };
-  /** With a spool: bytes of its files on disk (shared by the outlets of consecutive runs). */
-  spooledBytes?: number;
 }
 
 export interface OutletOptions {
@@ -75,7 +73,6 @@ export class Outlet {
   constructor(readonly driver: LogDriver, private readonly opts: OutletOptions) {
     this.spool = opts.spool;
     if (this.spool) {
-      this.stats.spooledBytes = this.spool.bytes;
       // Another outlet (the previous run's) stopped reading: what is on disk is ours to send now.
       this.unsubscribe = this.spool.onRelease(() => this.kick());
       if (!this.spool.empty) this.kick(); // left by an earlier run or agent: it goes first
@@ -84,6 +81,8 @@ export class Outlet {
 
   get name(): string { return this.opts.name ?? this.driver.name; }
   get remote(): boolean { return !!this.opts.remote; }
+  /** With a spool: bytes of its files now (shared by the outlets of consecutive runs). */
+  get spooledBytes(): number | undefined { return this.spool?.bytes; }
 
   /** Queues messages; false means "stop reading until whenDrained()" (blocking mode only). */
   offer(msgs: readonly LogMessage[]): boolean {
@@ -126,7 +125,6 @@ export class Outlet {
     // Disk from here on; what memory holds goes first while it can (so it survives a crash too).
     this.spill();
     if (!this.pending.length && s.append(msgs)) {
-      this.stats.spooledBytes = s.bytes;
       this.kick();
       return true;
     }
@@ -158,7 +156,6 @@ export class Outlet {
     if (failed) s.claim(this); // nobody else reads it: its first lines are the batch in flight
     this.bytes = this.inflight;
     this.stats.queuedBytes = this.bytes;
-    this.stats.spooledBytes = s.bytes;
     this.releaseWaiters();
     return true;
   }
@@ -276,7 +273,6 @@ export class Outlet {
     if (batch.length && await this.deliver(batch, false) === 'aborted') return false; // stays on disk
     s.commit();
     this.flushPending(s);
-    this.stats.spooledBytes = s.bytes;
     return true;
   }
 
@@ -286,7 +282,6 @@ export class Outlet {
     s.next(n, Infinity);
     s.commit();
     this.flushPending(s);
-    this.stats.spooledBytes = s.bytes;
   }
 
   /** Room came back in the spool: lines held for it go in, in order. */

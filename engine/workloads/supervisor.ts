@@ -368,6 +368,9 @@ function addOutlet(into: Map<string, DriverSample>, o: Outlet, live: boolean): v
   const failedWrites = o.driver.writeErrors?.();
   if (failedWrites !== undefined) t.writeErrors = (t.writeErrors ?? 0) + failedWrites;
   if (live) t.queuedBytes += s.queuedBytes;
+  // The outlets of consecutive runs share one spool: its size, not a sum.
+  const spooled = o.spooledBytes;
+  if (live && spooled !== undefined) t.spooledBytes = Math.max(t.spooledBytes ?? 0, spooled);
   for (const [reason, n] of Object.entries(s.dropped)) t.dropped[reason] = (t.dropped[reason] ?? 0) + n;
   for (const [reason, n] of Object.entries(o.driver.rejections?.() ?? {})) {
     t.sent -= n;
