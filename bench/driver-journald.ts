@@ -7,6 +7,9 @@
  * is this process's (outlet + encoder + sends), journald's own CPU is shown beside it.
  * Beside it: `systemd-cat` reading the same lines from a file (journald's stdout stream
  * protocol: journald splits the lines), timed the same way; its CPU from /usr/bin/time.
+ * And end to end: a private corral agent (its own data root and cgroup parent) running
+ * `cat lines.txt` with --log-driver journald; its CPU is the agent's (pipes, framer, outlet,
+ * driver), timed from `run -d` until the journal holds the last line.
  *
  *   node dist/bench/driver-journald.js [--lines 1000000] [--rounds 3] [--only corral,systemd-cat]
  */
@@ -19,6 +22,7 @@ import { journald } from '../drivers/journald';
 import { DriverContext } from '../engine/logs/driver';
 import { splitDeliveryMode } from '../engine/logs/mode';
 import { Outlet } from '../engine/logs/outlet';
+import { TestAgent } from '../test/helpers/cli';
 import { TestJournal } from '../test/helpers/peers/journald';
 import { LINE_BYTES, lineText, median, pipeChunks } from './lib/pipechunks';
 
@@ -93,17 +97,39 @@ async function systemdCatRound(file: string, lines: number, dir: string): Promis
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu };
 }
 
+function pidCpu(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / USER_HZ;
+}
+
+async function agentRound(agent: TestAgent, file: string, lines: number): Promise<{ seconds: number; cpu: number }> {
+  const pid = Number(fs.readFileSync(path.join(agent.root, 'agent.pid'), 'utf8'));
+  const c0 = pidCpu(pid);
+  const t0 = process.hrtime.bigint();
+  const r = await agent.run(['run', '-d', '--log-driver', 'journald', '--', 'cat', file]);
+  if (r.code !== 0) throw new Error(`corral run: ${r.stderr}`);
+  const id = r.stdout.trim();
+  await until('the workload\'s last line in the journal', () => newest(`CONTAINER_ID_FULL=${id}`)?.['CONTAINER_LOG_ORDINAL'] === String(lines));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = pidCpu(pid) - c0;
+  await agent.run(['rm', '-f', id]);
+  return { seconds, cpu };
+}
+
 async function main(): Promise<void> {
   const journal = await TestJournal.acquire();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-bench-journald-'));
   const file = path.join(dir, 'lines.txt');
+  const agent = new TestAgent();
   const rows = [
+    { id: 'agent', label: 'corral agent, cat of the lines (agent CPU)', run: () => agentRound(agent, file, LINES) },
     { id: 'corral', label: 'corral journald driver (native socket)', run: () => corralRound(LINES) },
     { id: 'systemd-cat', label: 'systemd-cat < file (stdout stream)', run: () => systemdCatRound(file, LINES, dir) },
   ].filter((r) => !ONLY || ONLY.includes(r.id));
   const results = new Map(rows.map((r) => [r.id, { rate: [] as number[], cpu: [] as number[], jd: [] as number[] }]));
   try {
     fs.writeFileSync(file, Array.from({ length: LINES }, (_, i) => lineText(i) + '\n').join(''));
+    if (rows.some((r) => r.id === 'agent')) await agent.start();
     for (let round = 0; round <= ROUNDS; round++) { // round 0 warms up
       for (const r of rows) {
         const j0 = journaldCpu();
@@ -117,6 +143,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await agent.stop();
     fs.rmSync(dir, { recursive: true, force: true });
     await journal.release();
   }
