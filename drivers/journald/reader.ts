@@ -77,7 +77,9 @@ export class JournalReader implements LogReader {
       if (caughtUp()) stop.abort();
       else timers.push(setTimeout(() => stop.abort(), DRAIN_MS));
     });
-    if (o.until !== undefined) timers.push(setTimeout(() => stop.abort(), Math.max(0, Number((o.until - nowNs()) / 1_000_000n)) + 1));
+    const untilMs = o.until === undefined ? undefined : Math.max(0, Number((o.until - nowNs()) / 1_000_000n)) + 1;
+    // A timer past 2^31-1 ms would fire at once; such an until only ends by an entry after it.
+    if (untilMs !== undefined && untilMs < 2 ** 31 - 1) timers.push(setTimeout(() => stop.abort(), untilMs));
     const args = ['-f', ...(cursor ? [`--after-cursor=${cursor}`] : ['--no-tail', ...sinceArgs]), match];
     try {
       for await (const e of journalEntries(this.src, args, stop.signal)) {

@@ -271,6 +271,26 @@ describe('journal reader (journalctl) against a real systemd-journald', { skip }
     assert.deepEqual(show(got), show(msgs(0, 9)));
   });
 
+  it('follow with until: history up to until, then the end at the first entry after it (or at once when until is past)', async () => {
+    const id = newId();
+    const { o, driver } = await outlet(id);
+    const future = 4_102_444_800_000_000_000n; // 2100-01-01: until is still ahead of the clock
+    const at = (i: number) => message('stdout', future + BigInt(i) * 1_000_000n, Buffer.from(`u${i}`));
+    o.offer([0, 1, 2].map(at));
+    await j.waitEntries(id, 3);
+    const got: string[] = [];
+    const reading = (async () => {
+      for await (const m of openJournalReader({ id, ended: driver.ended }).read({ follow: true, until: at(4).time }, AbortSignal.timeout(20_000))) got.push(m.line.toString());
+    })();
+    o.offer([3, 4, 5, 6].map(at));
+    await reading;
+    assert.deepEqual(got, ['u0', 'u1', 'u2', 'u3', 'u4']);
+    const past: string[] = [];
+    for await (const m of openJournalReader({ id, ended: driver.ended }).read({ follow: true, until: BigInt(Date.now() - 3_600_000) * 1_000_000n }, AbortSignal.timeout(20_000))) past.push(m.line.toString());
+    assert.deepEqual(past, []);
+    await o.close();
+  });
+
   it('follow with tail 0 gives only new lines', async () => {
     const id = newId();
     const { o, driver } = await outlet(id);
