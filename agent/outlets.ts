@@ -42,7 +42,8 @@ export async function openOutlets(
     }
     return opened;
   } catch (e) {
-    await Promise.all(opened.map((o) => { o.abortNow(); return o.close(0); }));
+    // A spool outlet would keep sending what an earlier run left: it stays on disk instead.
+    await Promise.all(opened.map((o) => { if (o.spooledBytes !== undefined) o.abortNow(); return o.close(0); }));
     throw e;
   }
 }

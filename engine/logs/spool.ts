@@ -224,6 +224,8 @@ export class Spool {
       if (got) return (this.cache = { seq, off, next: got.next, msgs: got.msgs });
       this.warn(`spool ${this.dir}: segment ${seq}: corrupt record at byte ${off}; skipped the ${size - off} bytes after it`);
       this.sizes.set(seq, off);
+      // Never append behind a corrupt record: the next line starts a new segment.
+      if (seq === this.segs[this.segs.length - 1]) this.closeWriter();
       if (nextSeq === undefined) return undefined;
       seq = nextSeq; off = SEGMENT_MAGIC.length;
     }

@@ -167,6 +167,24 @@ describe('Spool', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a record found corrupt in the segment being written: later lines go to a new segment and are read', () => {
+    const dir = tmp();
+    const warnings: string[] = [];
+    const s = Spool.open({ dir, maxBytes: 10_000_000, warn: (t) => warnings.push(t) });
+    s.append([line(1)]);
+    s.append([line(2)]);
+    const seg = path.join(dir, segFiles(dir)[0]!);
+    const fd = fs.openSync(seg, 'r+');
+    fs.writeSync(fd, Buffer.from('XX'), 0, 2, fs.statSync(seg).size - 20); // the disk went bad under the second record
+    fs.closeSync(fd);
+    assert.deepEqual(drain(s), [1]);
+    assert.equal(warnings.length, 1);
+    s.append([line(3)]);
+    assert.deepEqual(drain(s), [3]);
+    s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('one reader at a time: a released spool is offered to whoever waits', () => {
     const dir = tmp();
     const s = Spool.open({ dir, maxBytes: 1_000_000 });
