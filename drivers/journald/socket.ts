@@ -24,6 +24,7 @@ const FULL: SendOutcome = { ok: false, again: true, error: errnoError(E.EAGAIN, 
  */
 export class JournalSocket {
   private fd = -1;
+  private waiting: Promise<number> | undefined;
 
   constructor(readonly path: string) {}
 
@@ -56,6 +57,28 @@ export class JournalSocket {
     const again = errno === E.ENOBUFS;
     if (!again && errno !== E.EMSGSIZE) this.close(); // the peer is gone: reconnect on the next send
     return { ok: false, again, error: errnoError(errno, `send to ${this.path}`) };
+  }
+
+  /**
+   * Resolves once the receiver has room again (journald read from its queue), or after ms.
+   * The poll runs on libuv's thread pool: the event loop goes on meanwhile.
+   */
+  async waitWritable(ms: number): Promise<void> {
+    if (this.fd < 0 || !native) return;
+    if (typeof native.waitWritable !== 'function') return new Promise((r) => setTimeout(r, 1)); // an addon built before it
+    const wait = native.waitWritable(this.fd, ms);
+    this.waiting = wait;
+    try {
+      await wait;
+    } finally {
+      if (this.waiting === wait) this.waiting = undefined;
+    }
+  }
+
+  /** Closes once no wait is polling the fd (a closed fd's number may be reused at once). */
+  async closeWhenIdle(): Promise<void> {
+    await this.waiting;
+    this.close();
   }
 
   close(): void {

@@ -8,6 +8,8 @@
  *   dgramSend(fd, buf)            send(2) of one datagram: bytes sent or -errno (EAGAIN: receiver full)
  *   dgramSendMemfd(fd, buf)       buf in a sealed memfd, passed with SCM_RIGHTS on an empty datagram
  *                                 (the journal's way for entries too large for one): 0 or -errno
+ *   waitWritable(fd, ms)          poll(POLLOUT) on the libuv thread pool: a Promise of 1 (writable),
+ *                                 0 (timed out) or -errno; a full datagram receiver wakes it when it reads
  *   escape(src, a, b, out, pos)   Docker's json-file escaping of src[a,b) into out at pos
  *   encodeLines(src, a, b, out, pos, prefix, suffix, ends, at)
  *                                 one entry per '\n'-separated line of src[a,b)
@@ -18,6 +20,8 @@
 #include <node_api.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -306,6 +310,55 @@ static napi_value DgramSendMemfd(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* waitWritable(fd, ms): the wait runs on the thread pool, so the event loop never blocks on it. */
+typedef struct {
+  int fd, ms, rc;
+  napi_deferred deferred;
+  napi_async_work work;
+} WaitReq;
+
+static void WaitExecute(napi_env env, void *data) {
+  WaitReq *r = data;
+  struct pollfd p = { .fd = r->fd, .events = POLLOUT, .revents = 0 };
+  int n;
+  do n = poll(&p, 1, r->ms); while (n < 0 && errno == EINTR);
+  if (n < 0) r->rc = -errno;
+  else if (n == 0) r->rc = 0;
+  else if (p.revents & POLLOUT) r->rc = 1;
+  else r->rc = (p.revents & POLLNVAL) ? -EBADF : -EPIPE;
+}
+
+static void WaitComplete(napi_env env, napi_status status, void *data) {
+  WaitReq *r = data;
+  napi_value v;
+  if (napi_create_int32(env, status == napi_ok ? r->rc : -EINTR, &v) == napi_ok) napi_resolve_deferred(env, r->deferred, v);
+  napi_delete_async_work(env, r->work);
+  free(r);
+}
+
+static napi_value WaitWritable(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], promise, name;
+  int64_t fd, ms;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &ms) || fd < 0 || ms < 0 || ms > 60000) {
+    napi_throw_type_error(env, NULL, "waitWritable(fd, ms): ms in 0..60000");
+    return NULL;
+  }
+  WaitReq *r = calloc(1, sizeof *r);
+  if (!r) {
+    napi_throw_error(env, NULL, "waitWritable: out of memory");
+    return NULL;
+  }
+  r->fd = (int)fd;
+  r->ms = (int)ms;
+  CHECK(napi_create_promise(env, &r->deferred, &promise));
+  CHECK(napi_create_string_utf8(env, "corral.waitWritable", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_create_async_work(env, NULL, name, WaitExecute, WaitComplete, r, &r->work));
+  CHECK(napi_queue_async_work(env, r->work));
+  return promise;
+}
+
 /* escape(src, a, b, out, pos) -> new pos, or -1 when out may be too small. */
 static napi_value Escape(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -415,6 +468,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     { "unixDgramConnect", NULL, UnixDgramConnect, NULL, NULL, NULL, napi_enumerable, NULL },
     { "dgramSend", NULL, DgramSend, NULL, NULL, NULL, napi_enumerable, NULL },
     { "dgramSendMemfd", NULL, DgramSendMemfd, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "waitWritable", NULL, WaitWritable, NULL, NULL, NULL, napi_enumerable, NULL },
     { "escape", NULL, Escape, NULL, NULL, NULL, napi_enumerable, NULL },
     { "encodeLines", NULL, EncodeLines, NULL, NULL, NULL, napi_enumerable, NULL },
     { "newlines", NULL, Newlines, NULL, NULL, NULL, napi_enumerable, NULL },

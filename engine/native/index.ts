@@ -23,6 +23,8 @@ export interface NativeBinding {
   dgramSend(fd: number, buf: Buffer): number;
   /** buf in a sealed memfd, sent as SCM_RIGHTS on an empty datagram (the journal's large entries): 0, or -errno. */
   dgramSendMemfd(fd: number, buf: Buffer): number;
+  /** poll(POLLOUT) on the thread pool, at most ms: 1 writable, 0 timed out, or -errno. */
+  waitWritable(fd: number, ms: number): Promise<number>;
   /** Offsets of the '\n' bytes in src[start, end), written to positions; returns how many (at most its length). */
   newlines(src: Uint8Array, start: number, end: number, positions: Int32Array): number;
 }
