@@ -86,6 +86,22 @@ describe('disk spool per remote outlet (spool-dir)', { concurrency: true }, () =
     });
   });
 
+  it('blocking mode: the workload does not wait on the dead server while the spool has room; every line once, in order', async () => {
+    await withAgentAndPeer(async (agent, peer) => {
+      const written = path.join(agent.root, 'written');
+      const n = 30_000; // 3 MB: three times what blocking mode holds in memory before it stops the pipe
+      const opts = ['--log-driver', 'fluentd', ...[`fluentd-address=${peer.address}`, 'fluentd-request-ack=true', 'fluentd-retry-wait=100ms', 'tag=blk',
+        `spool-dir=${path.join(agent.root, 'blk')}`].flatMap((o) => ['--log-opt', o])];
+      const r = await agent.run(['run', '-d', '--name', 'blk', ...opts, '--', ...writer(n, written)]);
+      assert.equal(r.code, 0, r.stderr);
+      await eventually('the workload wrote everything and ended, the server still down', async () => fs.existsSync(written) && !(await inspectOf(agent, 'blk')).running, 300, 100);
+      assert.equal(numbersAt(peer, 'blk').length, 0);
+      await peer.up();
+      const got = await arrived(peer, 'blk', n);
+      assert.deepEqual(got, Array.from({ length: n }, (_, i) => i), 'every line once, in order');
+    });
+  });
+
   it('kill -9 of the agent while lines sit in the spool: the next agent sends them first, then the rest (live restore)', { skip: holderSkip }, async () => {
     await withAgentAndPeer(async (agent, peer) => {
       const written = path.join(agent.root, 'written');
