@@ -85,6 +85,7 @@ describe('corral run --log-driver journald', { skip }, () => {
     const r = await agent.run(['run', '--name', 'fallback', '--log-driver', 'journald', '--log-opt', `journald-socket=${missing}`, '--log-opt', 'journald-require=false', '--', 'echo', 'kept']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await agent.run(['logs', 'fallback'])).stdout, 'kept\n');
+    assert.match(fs.readFileSync(path.join(agent.root, 'agent.log'), 'utf8'), /fallback: journald is not running on this host .*local cache \(journald-require=false\)/);
   });
 
   it('an unknown log opt is refused with Docker\'s message', async () => {
