@@ -81,7 +81,7 @@ export class WorkloadManager {
         this.deps.store.save(rec);
       }
       // Lines an earlier agent spooled for a workload that is not running now are sent anyway.
-      if (!w.running) void w.resumeSpools().catch((e: Error) => this.deps.warn(`${w.spec.name}: spooled logs not sent: ${e.message}`));
+      if (!w.running && w.spec.logConfigs.some((c) => c.config['spool-dir'] !== undefined)) void w.resumeSpools().catch((e: Error) => this.deps.warn(`${w.spec.name}: spooled logs not sent: ${e.message}`));
       restored.push(w);
     }
     // Spools of removed workloads: sent with the log config kept with them.
