@@ -56,7 +56,9 @@ export class AgentSpools {
         for (const driver of drivers) {
           const dir = path.join(root, id, driver);
           if (!spoolHasData(dir)) continue;
-          out.push({ dir, driver, owner: ownerOf(readSpoolMeta(dir), id) });
+          // The config in meta.json makes the agent connect somewhere: trust only what it wrote itself.
+          const trusted = ownedByUs(dir) && ownedByUs(path.join(dir, 'meta.json'));
+          out.push({ dir, driver, owner: trusted ? ownerOf(readSpoolMeta(dir), id) : undefined });
         }
       }
     }
@@ -70,7 +72,7 @@ export class AgentSpools {
   async resumeLeftovers(live: ReadonlySet<string>, open: (owner: SpoolOwner, driver: string, ctx: DriverContext) => Promise<Outlet[]>, hostname?: string): Promise<void> {
     for (const l of this.leftovers(live)) {
       if (!l.owner) {
-        this.warn(`spool ${l.dir}: lines of a removed workload whose log config is unknown (no readable meta.json): left in place`);
+        this.warn(`spool ${l.dir}: lines of a removed workload whose log config is unknown (no readable meta.json of the agent's own, mode 0600): left in place`);
         continue;
       }
       const w = l.owner.workload;
@@ -99,6 +101,16 @@ export class AgentSpools {
     clearTimeout(timer);
     for (const o of pending) o.abortNow();
     await all;
+  }
+}
+
+/** Owned by the agent's user and writable by nobody else. */
+function ownedByUs(p: string): boolean {
+  try {
+    const st = fs.statSync(p);
+    return st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
   }
 }
 
