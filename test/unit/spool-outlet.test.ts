@@ -76,6 +76,29 @@ describe('Outlet with a spool', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('consecutive runs share a spool: the new outlet queues behind what the old one still sends, then takes over', async () => {
+    const dir = tmp();
+    const set = new SpoolSet();
+    const d1 = new Switchable();
+    const o1 = new Outlet(d1, { delivery: { mode: 'non-blocking', maxBufferBytes: 4096 }, batch, retry, spool: set.acquire({ dir, maxBytes: 10_000_000 }) });
+    for (let i = 0; i < 10; i++) o1.offer(range(i * 30, 30).map(line));
+    const closing = o1.close(); // the run ended with the server down: o1 keeps sending from the spool
+    const d2 = new Switchable();
+    const o2 = new Outlet(d2, { delivery: { mode: 'non-blocking', maxBufferBytes: 4096 }, batch, retry, spool: set.acquire({ dir, maxBytes: 10_000_000 }) });
+    for (let i = 10; i < 20; i++) o2.offer(range(i * 30, 30).map(line));
+    await tick();
+    assert.equal(o2.stats.queuedBytes, 0, 'the new run writes behind the old lines, on disk');
+    d2.up = true;
+    d1.up = true;
+    await closing;
+    for (let i = 20; i < 22; i++) o2.offer(range(i * 30, 30).map(line));
+    await until('all sent', () => d1.got.length + d2.got.length >= 660);
+    await o2.close();
+    assert.deepEqual([...d1.got, ...d2.got], range(0, 660), 'once each, in order across both outlets');
+    assert.equal(fs.existsSync(dir), false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('spool full, non-blocking: the newest lines are dropped as spool-full; delivered + dropped = written', async () => {
     const dir = tmp();
     const d = new Switchable();
