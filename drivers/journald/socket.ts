@@ -49,7 +49,7 @@ export class JournalSocket {
     }
     let n = native!.dgramSend(this.fd, datagram);
     // Too large for one datagram: the protocol's way is the entry in a sealed memfd, passed as an fd.
-    if (n === -E.EMSGSIZE) n = native!.dgramSendMemfd(this.fd, datagram);
+    if (n === -E.EMSGSIZE && typeof native!.dgramSendMemfd === 'function') n = native!.dgramSendMemfd(this.fd, datagram);
     if (n >= 0) return { ok: true };
     const errno = -n;
     if (errno === E.EAGAIN) return FULL; // the hot case under load: no new Error each time
