@@ -77,9 +77,20 @@ function needsCache(configs: readonly LogConfig[]): boolean {
  */
 export function keepsLocalLog(configs: readonly LogConfig[]): boolean {
   if (configs.some((c) => !findDriver(c.type))) return false; // a stored config this agent cannot run
-  if (configs.some((c) => findDriver(c.type)?.openReader)) return true;
+  if (configs.some(writesLocalLog)) return true;
   const disabled = configs[0]?.config['cache-disabled'];
   return needsCache(configs) && !(disabled !== undefined && parseBool(disabled) === true);
+}
+
+/** The driver says its runs write the local log (only drivers whose options parse without reading files say so). */
+function writesLocalLog(c: LogConfig): boolean {
+  const def = findDriver(c.type);
+  if (!def?.writesLocalLog) return false;
+  try {
+    return def.writesLocalLog(plan(c).options);
+  } catch {
+    return false; // a stored config this agent refuses: it writes nothing
+  }
 }
 
 function plan(c: LogConfig): PlannedOutlet {

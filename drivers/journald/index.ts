@@ -123,4 +123,6 @@ export const journald: DriverDefinition<JournaldOptions> = {
   retry: { baseMs: 5, capMs: 1_000 },
   create: openJournaldDriver,
   openReader: (_o, ctx) => openJournalReader({ id: ctx.id }),
+  // With journald-require=false a run without journald writes the local cache instead.
+  writesLocalLog: (o) => !o.require,
 };

@@ -104,4 +104,5 @@ export const jsonFile: DriverDefinition<JsonFileOptions> = {
   retry: { baseMs: 100, capMs: 1000 },
   create: async (o, ctx) => openJsonFileDriver(o, ctx),
   openReader: (_o, ctx) => openJsonFileReader(pathSource(jsonLogPath(ctx))),
+  writesLocalLog: () => true,
 };

@@ -60,6 +60,8 @@ export interface DriverDefinition<O> {
   create(o: O, ctx: DriverContext): Promise<LogDriver>;
   /** Drivers whose logs can be read back without the agent's running writer (json-file after a restart). */
   openReader?(o: O, ctx: DriverContext): LogReader;
+  /** Whether a run writes the workload's local json-file log itself (json-file; journald falling back to it). */
+  writesLocalLog?(o: O): boolean;
   /**
    * Remote drivers (having a probe is what makes a driver remote: a run's end does not wait for
    * its queue to drain): checks once, within `timeoutMs`, that the server answers (connect, or the

@@ -59,8 +59,9 @@ describe('corral run --log-driver journald', { skip }, () => {
   it('a 40,000-byte line goes as three partials and logs joins it back', async () => {
     const r = await agent.run(['run', '--name', 'jlong', '--log-driver', 'journald', '--', 'sh', '-c', "head -c 40000 /dev/zero | tr '\\0' a; echo; echo after"]);
     assert.equal(r.code, 0, r.stderr);
-    const id = (JSON.parse((await agent.run(['inspect', 'jlong'])).stdout) as { Id: string }[])[0]!.Id;
-    const es = await j.waitEntries(id, 4);
+    const [{ Id: id, LogPath: logPath }] = JSON.parse((await agent.run(['inspect', 'jlong'])).stdout) as { Id: string; LogPath: string }[];
+    assert.equal(logPath, '', 'no local log file, as Docker shows for journald');
+    const es = await j.waitEntries(id!, 4);
     assert.deepEqual(es.map((e) => [(e['MESSAGE'] as string).length, e['CONTAINER_PARTIAL_ORDINAL'], e['CONTAINER_PARTIAL_LAST']]),
       [[16384, '1', 'false'], [16384, '2', 'false'], [40_000 - 2 * 16384, '3', 'true'], [5, undefined, undefined]]);
     assert.equal((await agent.run(['logs', 'jlong'])).stdout, `${'a'.repeat(40_000)}\nafter\n`);
