@@ -16,7 +16,7 @@ describe('corral system', () => {
     assert.equal(info.DataRoot, agent.root);
     assert.equal(info.Cgroup.Parent, agent.cgroupParent);
     if (V1) assert.equal(info.Cgroup.Version, 1);
-    for (const d of ['json-file', 'syslog', 'fluentd', 'awslogs', 'mongodb', 'none']) assert.ok(info.LogDrivers.includes(d), d);
+    for (const d of ['json-file', 'syslog', 'fluentd', 'awslogs', 'mongodb', 'journald', 'none']) assert.ok(info.LogDrivers.includes(d), d);
     assert.ok(Array.isArray(info.Unavailable) && info.Unavailable.every((u: string) => /: /.test(u)), 'each says what and why');
     const table = (await agent.run(['system', 'info'])).stdout;
     assert.match(table, /^Version:\s+\d+\.\d+\.\d+ \(Node v\d+/m);

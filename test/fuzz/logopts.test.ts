@@ -21,6 +21,8 @@ const KEYS: Record<string, string[]> = {
   awslogs: ['awslogs-region', 'awslogs-endpoint', 'awslogs-group', 'awslogs-stream', 'awslogs-create-group', 'awslogs-create-stream', 'awslogs-datetime-format',
     'awslogs-multiline-pattern', 'awslogs-force-flush-interval-seconds', 'awslogs-max-buffered-events', 'awslogs-format'],
   mongodb: ['mongodb-uri', 'mongodb-database', 'mongodb-collection', 'mongodb-capped-size', 'mongodb-capped-max', 'mongodb-ttl'],
+  journald: ['journald-require', 'journald-socket'],
+  spool: ['spool-dir', 'spool-max-size'],
 };
 const DRIVERS = builtinDrivers.map((d) => d.name);
 const ALL_KEYS = [...new Set([...Object.values(KEYS).flat(), ...DRIVERS.map((d) => `${d}-require-healthy`)])];
