@@ -12,7 +12,7 @@ import { resolveUser } from '../engine/workloads/user';
 import { pidStartTime } from '../engine/workloads/spawn';
 import { keepsLocalLog, logConfigsOf, planOutlets } from './logplan';
 import { openOutlets, openSpooledOutlets, probeOutlets } from './outlets';
-import { AgentSpools } from './spools';
+import { AgentSpools, SpoolUsage } from './spools';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 
 export interface CreateRequest {
@@ -237,6 +237,20 @@ export class WorkloadManager {
     void w.logsDelivered().finally(() => this.retired.delete(w));
     this.deps.store.remove(w.spec.id);
     this.deps.event(w, 'destroy');
+  }
+
+  /** Disk use of every log spool (`system df`), the agent's workloads' and those removed workloads left. */
+  spoolUsage(): SpoolUsage[] {
+    return this.spools.usage();
+  }
+
+  /**
+   * Deletes the spools removed workloads left with unsent lines (`system prune --spools`): the
+   * outlets still sending from them give up first (their lines are not delivered, by request).
+   */
+  async removeLeftoverSpools(): Promise<{ dirs: string[]; bytes: number }> {
+    await Promise.all([...[...this.retired].map((w) => w.abortSpooledLogs()), this.spools.drain(0)]);
+    return this.spools.removeLeftovers(new Set(this.byId.keys()));
   }
 
   logPath(w: Workload): string {

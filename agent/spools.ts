@@ -44,25 +44,61 @@ export class AgentSpools {
     }
   }
 
-  /** Spools holding lines of workloads not in `live`, with their owner when meta.json says it. */
-  leftovers(live: ReadonlySet<string>): { dir: string; driver: string; owner: SpoolOwner | undefined }[] {
-    const out: { dir: string; driver: string; owner: SpoolOwner | undefined }[] = [];
-    for (const root of [this.root, ...this.roots]) {
+  /** Every spool folder under every root (`<root>/<workload-id>/<driver>/`), whether it holds lines or not. */
+  private folders(): { dir: string; id: string; driver: string }[] {
+    const out: { dir: string; id: string; driver: string }[] = [];
+    for (const root of new Set([this.root, ...this.roots])) {
       let ids: string[];
       try { ids = fs.readdirSync(root); } catch { continue; }
-      for (const id of ids.filter((n) => ID.test(n) && !live.has(n))) {
+      for (const id of ids.filter((n) => ID.test(n))) {
         let drivers: string[];
         try { drivers = fs.readdirSync(path.join(root, id)); } catch { continue; }
-        for (const driver of drivers) {
-          const dir = path.join(root, id, driver);
-          if (!spoolHasData(dir)) continue;
-          // The config in meta.json makes the agent connect somewhere: trust only what it wrote itself.
-          const trusted = ownedByUs(dir) && ownedByUs(path.join(dir, 'meta.json'));
-          out.push({ dir, driver, owner: trusted ? ownerOf(readSpoolMeta(dir), id) : undefined });
-        }
+        for (const driver of drivers) out.push({ dir: path.join(root, id, driver), id, driver });
       }
     }
     return out;
+  }
+
+  /** Spools holding lines of workloads not in `live`, with their owner when meta.json says it. */
+  leftovers(live: ReadonlySet<string>): { dir: string; driver: string; owner: SpoolOwner | undefined }[] {
+    const out: { dir: string; driver: string; owner: SpoolOwner | undefined }[] = [];
+    for (const { dir, id, driver } of this.folders()) {
+      if (live.has(id) || !spoolHasData(dir)) continue;
+      // The config in meta.json makes the agent connect somewhere: trust only what it wrote itself.
+      const trusted = ownedByUs(dir) && ownedByUs(path.join(dir, 'meta.json'));
+      out.push({ dir, driver, owner: trusted ? ownerOf(readSpoolMeta(dir), id) : undefined });
+    }
+    return out;
+  }
+
+  /**
+   * Disk use of every spool folder (`system df`): bytes of all its files (segments, read position,
+   * meta.json), by workload id; `hasData` when it holds segment files (unsent lines).
+   */
+  usage(): SpoolUsage[] {
+    return this.folders().map(({ dir, id, driver }) => ({ dir, id, driver, bytes: folderBytes(dir), hasData: spoolHasData(dir) }));
+  }
+
+  /**
+   * Deletes the spools of workloads not in `live` that hold lines (`system prune --spools`); no
+   * outlet may have them open any more. Returns what went and the bytes it freed.
+   */
+  removeLeftovers(live: ReadonlySet<string>): { dirs: string[]; bytes: number } {
+    const dirs: string[] = [];
+    let bytes = 0;
+    for (const u of this.usage()) {
+      if (live.has(u.id) || !u.hasData) continue;
+      try {
+        fs.rmSync(u.dir, { recursive: true });
+      } catch (e) {
+        this.warn(`spool ${u.dir}: not removed: ${(e as Error).message}`);
+        continue;
+      }
+      dirs.push(u.dir);
+      bytes += u.bytes;
+      try { fs.rmdirSync(path.dirname(u.dir)); } catch { /* another driver's spool is still there */ }
+    }
+    return { dirs, bytes };
   }
 
   /**
@@ -102,6 +138,20 @@ export class AgentSpools {
     for (const o of pending) o.abortNow();
     await all;
   }
+}
+
+/** One spool folder's disk use. */
+export interface SpoolUsage { dir: string; id: string; driver: string; bytes: number; hasData: boolean }
+
+/** Bytes of the files directly in dir (a spool has no subfolders); 0 when it is gone. */
+function folderBytes(dir: string): number {
+  let n = 0;
+  let names: string[] = [];
+  try { names = fs.readdirSync(dir); } catch { return 0; }
+  for (const f of names) {
+    try { const st = fs.statSync(path.join(dir, f)); if (st.isFile()) n += st.size; } catch { /* deleted meanwhile (sent) */ }
+  }
+  return n;
 }
 
 /** Owned by the agent's user and writable by nobody else. */

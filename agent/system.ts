@@ -92,24 +92,52 @@ function logUsage(dir: string): { bytes: number; files: number } {
   return { bytes, files };
 }
 
-/** `corral system df`: log disk use per workload; what prune would reclaim. */
+/** A spool a removed workload left with unsent lines (`system df -v` lists them by path). */
+export interface LeftoverSpool { Path: string; Id: string; Driver: string; Bytes: number }
+
+/**
+ * `corral system df`: log disk use per workload (its log files, and its log spools' files), the
+ * spools removed workloads left with unsent lines, and what prune would reclaim.
+ */
 export function diskUsage(d: SystemDeps) {
+  const spools = d.manager.spoolUsage();
+  const spoolBytesOf = (id: string) => spools.filter((s) => s.id === id).reduce((n, s) => n + s.bytes, 0);
   const rows = d.manager.list().map((w) => {
     const u = logUsage(d.store.dirOf(w.spec.id));
-    return { Id: w.spec.id, Name: w.spec.name, State: w.state.status, LogBytes: u.bytes, LogFiles: u.files };
+    return { Id: w.spec.id, Name: w.spec.name, State: w.state.status, LogBytes: u.bytes, LogFiles: u.files, SpoolBytes: spoolBytesOf(w.spec.id) };
   });
+  const live = new Set(rows.map((r) => r.Id));
+  const left: LeftoverSpool[] = spools.filter((s) => !live.has(s.id) && s.hasData).map((s) => ({ Path: s.dir, Id: s.id, Driver: s.driver, Bytes: s.bytes }));
   return {
     Workloads: rows,
     TotalBytes: rows.reduce((n, r) => n + r.LogBytes, 0),
     ReclaimableBytes: rows.filter((r) => r.State !== 'running' && r.State !== 'restarting').reduce((n, r) => n + r.LogBytes, 0),
+    /** Bytes in the spools of the workloads above. */
+    SpoolBytes: rows.reduce((n, r) => n + r.SpoolBytes, 0),
+    /** Spools of removed workloads still holding unsent lines: `prune` leaves them, `prune --spools` deletes them. */
+    LeftoverSpools: { Count: left.length, Bytes: left.reduce((n, s) => n + s.Bytes, 0), Spools: left },
   };
 }
 
 /** One workload prune removed: which, and how far it has got (`system prune`'s progress). */
 export interface PruneStep { Removed: string; Done: number; Of: number; ReclaimedBytes: number }
 
-/** `corral system prune`: removes every workload that is not running (Docker's container prune). */
-export async function prune(d: SystemDeps, step?: (s: PruneStep) => Promise<void>): Promise<{ Deleted: string[]; ReclaimedBytes: number }> {
+/** What prune did about the spools removed workloads left with unsent lines. */
+export interface PrunedSpools {
+  /** Deleted (`--spools`): their folders; their bytes are part of ReclaimedBytes. */
+  Removed: string[];
+  RemovedBytes: number;
+  /** Left in place (no `--spools`): still sent whenever their servers answer. */
+  Left: number;
+  LeftBytes: number;
+}
+
+/**
+ * `corral system prune`: removes every workload that is not running (Docker's container prune).
+ * A removed workload's spool keeps its unsent lines (they are sent when the server answers, by
+ * this agent or the next): prune deletes them only when asked (`spools`), and says what it left.
+ */
+export async function prune(d: SystemDeps, step?: (s: PruneStep) => Promise<void>, o: { spools?: boolean } = {}): Promise<{ Deleted: string[]; ReclaimedBytes: number; Spools: PrunedSpools }> {
   const Deleted: string[] = [];
   let ReclaimedBytes = 0;
   const stopped = d.manager.list().filter((w) => !w.running && w.state.status !== 'restarting');
@@ -120,14 +148,23 @@ export async function prune(d: SystemDeps, step?: (s: PruneStep) => Promise<void
     ReclaimedBytes += u.bytes;
     await step?.({ Removed: w.spec.id, Done: Deleted.length, Of: stopped.length, ReclaimedBytes });
   }
-  return { Deleted, ReclaimedBytes };
+  const Spools: PrunedSpools = { Removed: [], RemovedBytes: 0, Left: 0, LeftBytes: 0 };
+  if (o.spools) {
+    const r = await d.manager.removeLeftoverSpools();
+    Object.assign(Spools, { Removed: r.dirs, RemovedBytes: r.bytes });
+    ReclaimedBytes += r.bytes;
+  } else {
+    const left = diskUsage(d).LeftoverSpools;
+    Object.assign(Spools, { Left: left.Count, LeftBytes: left.Bytes });
+  }
+  return { Deleted, ReclaimedBytes, Spools };
 }
 
 /** `POST /system/prune?progress=1`: NDJSON, a PruneStep per workload removed, then the result. */
-async function pruneStreamed(res: ServerResponse, d: SystemDeps): Promise<void> {
+async function pruneStreamed(res: ServerResponse, d: SystemDeps, o: { spools: boolean }): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
   const line = (v: unknown) => new Promise<void>((resolve) => res.write(`${JSON.stringify(v)}\n`, () => resolve()));
-  await line(await prune(d, line));
+  await line(await prune(d, line, o));
   res.end();
 }
 
@@ -135,5 +172,8 @@ export function registerSystemRoutes(api: ApiServer, d: SystemDeps): void {
   api
     .route('GET', /^\/system\/info$/, async () => systemInfo(d))
     .route('GET', /^\/system\/df$/, async () => diskUsage(d))
-    .route('POST', /^\/system\/prune$/, async (_req, res, { query }) => (query.get('progress') === '1' ? pruneStreamed(res, d) : prune(d)));
+    .route('POST', /^\/system\/prune$/, async (_req, res, { query }) => {
+      const o = { spools: query.get('spools') === '1' };
+      return query.get('progress') === '1' ? pruneStreamed(res, d, o) : prune(d, undefined, o);
+    });
 }

@@ -305,6 +305,16 @@ export class Workload {
     }
   }
 
+  /**
+   * Gives up now on the outlets of ended runs that have a disk spool (`system prune --spools`):
+   * what they had not sent stays in their spools, closed, for the caller to delete.
+   */
+  async abortSpooledLogs(): Promise<void> {
+    const spooled = [...this.draining].filter((o) => o.spooledBytes !== undefined);
+    for (const o of spooled) o.abortNow();
+    await Promise.all(spooled.map((o) => o.close()));
+  }
+
   /** Resolves when no remote outlet of an ended run is still delivering (each gives up after its own grace). */
   async logsDelivered(): Promise<void> {
     await Promise.all([...this.draining].map((o) => o.close()));
