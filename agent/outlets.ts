@@ -1,6 +1,8 @@
 import { DriverContext } from '../engine/logs/driver';
 import { Outlet } from '../engine/logs/outlet';
-import { Spool, SpoolSet, spoolHasData } from '../engine/logs/spool';
+import { Spool } from '../engine/logs/spool';
+import { spoolHasData } from '../engine/logs/spoolrecover';
+import { SpoolSet } from '../engine/logs/spoolset';
 import { spoolDirOf } from '../engine/logs/spoolopts';
 import { PlannedOutlet } from './logplan';
 import { SpoolOwner } from './spools';

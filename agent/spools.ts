@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DriverContext } from '../engine/logs/driver';
 import { Outlet } from '../engine/logs/outlet';
-import { SpoolSet, readSpoolMeta, spoolHasData } from '../engine/logs/spool';
+import { readSpoolMeta, spoolHasData } from '../engine/logs/spoolrecover';
+import { SpoolSet } from '../engine/logs/spoolset';
 import { LogConfig } from '../engine/workloads/spec';
 
 /** What a spool keeps about whose lines it holds (its meta.json), so they can be sent after the workload is gone. */

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { LogDriver, SendResult } from '../../engine/logs/driver';
 import { LogMessage, message } from '../../engine/logs/message';
 import { Outlet } from '../../engine/logs/outlet';
-import { Spool, SpoolSet } from '../../engine/logs/spool';
+import { Spool } from '../../engine/logs/spool';
+import { SpoolSet } from '../../engine/logs/spoolset';
 
 const line = (i: number) => message('stdout', BigInt(i), Buffer.from(`n${String(i).padStart(6, '0')} ${'x'.repeat(90)}`));
 const batch = { maxEvents: 100, maxBytes: 1 << 20, flushMs: 0 };
