@@ -13,6 +13,8 @@ export class SegmentFiles {
   private readonly sizes = new Map<number, number>();
   private fd: number | undefined; // the last segment, open for appending
   private total = 0;
+  /** Appends that failed on a write error (a full disk) since the last one that went through: one episode, one warning. */
+  private failedWrites = 0;
 
   /**
    * `startSeq`: the number a first segment gets when there is none (one past the read position's,
@@ -89,9 +91,16 @@ export class SegmentFiles {
         this.sizes.set(last, this.sizes.get(last)! + r.length);
         this.total += r.length;
       }
+      if (this.failedWrites) {
+        this.warn(`spool ${this.dir}: writing again, after ${this.failedWrites} failed append${this.failedWrites === 1 ? '' : 's'}`);
+        this.failedWrites = 0;
+      }
       return true;
     } catch (e) {
-      if (!(e instanceof SpaceError)) this.warn(`spool ${this.dir}: write failed: ${(e as Error).message}`);
+      // A full disk fails every append until space comes back (each retry, each chunk read): say it once.
+      if (!(e instanceof SpaceError) && this.failedWrites++ === 0) {
+        this.warn(`spool ${this.dir}: write failed: ${(e as Error).message} (not repeated until a write succeeds)`);
+      }
       this.undo(before);
       return false;
     }
