@@ -101,8 +101,10 @@ function plan(c: LogConfig): PlannedOutlet {
   const healthKey = `${def.name}-require-healthy`;
   const requireHealthy = rest[healthKey] !== undefined && boolOpt(healthKey, rest[healthKey]!);
   delete rest[healthKey];
-  const spool = splitSpoolOptions(rest, def.name, def.probe !== undefined);
-  return { def, name: def.name, delivery, options: def.parseOptions(rest), requireHealthy, remote: def.probe !== undefined, config: c, ...(spool ? { spool } : {}) };
+  const spool = splitSpoolOptions(rest, def.name, def.probe !== undefined || def.spool === true);
+  // With a spool the outlet drains in the background after its run, as a remote one (journald too: a run's end never waits on a dead daemon).
+  const remote = def.probe !== undefined || spool !== undefined;
+  return { def, name: def.name, delivery, options: def.parseOptions(rest), requireHealthy, remote, config: c, ...(spool ? { spool } : {}) };
 }
 
 /** json-file options of the local cache (Docker's defaults: 20m x 5, compressed); undefined when disabled. */

@@ -125,4 +125,6 @@ export const journald: DriverDefinition<JournaldOptions> = {
   openReader: (_o, ctx) => openJournalReader({ id: ctx.id }),
   // With journald-require=false a run without journald writes the local cache instead.
   writesLocalLog: (o) => !o.require,
+  // journald can stop or restart under a running workload (the socket reconnects lazily): spool-dir keeps the lines meanwhile.
+  spool: true,
 };

@@ -69,6 +69,12 @@ export interface DriverDefinition<O> {
    * warning (or an error with `<driver>-require-healthy=true`); it never delays the workload.
    */
   probe?(o: O, ctx: DriverContext, timeoutMs: number): Promise<void>;
+  /**
+   * Takes `spool-dir` / `spool-max-size` though it has no probe: a local daemon that can go away
+   * (journald). Remote drivers always take them. An outlet with a spool drains in the background
+   * after its run, as a remote one does (the spool is there for long outages).
+   */
+  readonly spool?: boolean;
 }
 
 /** A bad log option: the message names the key and what is accepted. */

@@ -14,17 +14,18 @@ const DEFAULT_MAX = 1_000_000_000; // 1g (decimal, as max-size)
 const MIN_MAX = 64_000; // a few records and a segment: below that the spool could never take a full pipe chunk
 
 /**
- * Takes the spool options out of a driver's options (removing them from `rest`). Only remote
- * drivers have a spool: a local file needs no second file in front of it.
+ * Takes the spool options out of a driver's options (removing them from `rest`). Only drivers
+ * whose server can be down have a spool (`spooled`: the remote ones, and journald): a local file
+ * needs no second file in front of it.
  */
-export function splitSpoolOptions(rest: Record<string, string>, driver: string, remote: boolean): SpoolConfig | undefined {
+export function splitSpoolOptions(rest: Record<string, string>, driver: string, spooled: boolean): SpoolConfig | undefined {
   const dirText = rest['spool-dir'];
   const sizeText = rest['spool-max-size'];
   delete rest['spool-dir'];
   delete rest['spool-max-size'];
   if (dirText === undefined && sizeText === undefined) return undefined;
   const key = dirText !== undefined ? 'spool-dir' : 'spool-max-size';
-  if (!remote) throw new OptionError(`log opt ${key} is only supported by remote log drivers (syslog, fluentd, awslogs, mongodb, ...), not ${driver}`);
+  if (!spooled) throw new OptionError(`log opt ${key} is only supported by remote log drivers and journald (syslog, fluentd, awslogs, mongodb, journald), not ${driver}`);
   if (dirText === undefined) throw new OptionError('log opt spool-max-size needs spool-dir (an absolute path, or default for <data-root>/spool)');
   if (dirText !== 'default' && (!path.isAbsolute(dirText) || dirText.includes('\0'))) {
     throw new OptionError(`invalid value "${dirText}" for log opt spool-dir: expected an absolute path, or default for <data-root>/spool`);

@@ -31,6 +31,17 @@ describe('spool-dir / spool-max-size', () => {
     assert.throws(() => plan(['fluentd'], { ...FLUENTD, 'spool-dir': '/s', 'spool-max-size': '10k' }), /spool-max-size: expected a size of at least 64k/);
   });
 
+  it('journald takes a spool too (a daemon that can stop under a workload); its outlet then drains after the run, as a remote one', () => {
+    const [j] = plan(['journald'], { 'spool-dir': 'default', 'spool-max-size': '100m' });
+    assert.deepEqual(j!.spool, { dir: 'default', maxBytes: 100_000_000 });
+    assert.equal(j!.remote, true, 'a run\'s end never waits on a dead journald');
+    assert.equal(spoolDirOf(j!.spool!, '/var/lib/corral/spool', 'abc', j!.name), '/var/lib/corral/spool/abc/journald');
+    const [plain] = plan(['journald'], {});
+    assert.equal(plain!.spool, undefined);
+    assert.equal(plain!.remote, false, 'without a spool a run waits for its journal entries, as before');
+    assert.deepEqual(plan(['json-file', 'journald'], { 'journald:spool-dir': '/s' }).map((x) => [x.name, x.spool?.dir]), [['json-file', undefined], ['journald', '/s']]);
+  });
+
   it('with several drivers, is scoped to one of them', () => {
     const p = plan(['json-file', 'fluentd'], { 'fluentd:fluentd-address': '127.0.0.1:1', 'fluentd:spool-dir': '/s' });
     assert.deepEqual(p.map((x) => [x.name, x.spool?.dir]), [['json-file', undefined], ['fluentd', '/s']]);
