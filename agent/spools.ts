@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DriverContext } from '../engine/logs/driver';
-import { Outlet } from '../engine/logs/outlet';
+import { Outlet, closeWithin } from '../engine/logs/outlet';
 import { readSpoolMeta, spoolHasData } from '../engine/logs/spoolrecover';
 import { SpoolSet } from '../engine/logs/spoolset';
 import { LogConfig } from '../engine/workloads/spec';
@@ -130,14 +130,7 @@ export class AgentSpools {
 
   /** The agent's shutdown: graceMs for what removed workloads left, then the rest stays on disk. */
   async drain(graceMs: number): Promise<void> {
-    const pending = [...this.sending];
-    if (!pending.length) return;
-    const all = Promise.all(pending.map((o) => o.close()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
-    clearTimeout(timer);
-    for (const o of pending) o.abortNow();
-    await all;
+    await closeWithin([...this.sending], graceMs);
   }
 }
 

@@ -420,3 +420,17 @@ function byteSize(msgs: readonly LogMessage[], from: number, to: number): number
   for (let i = from; i < to; i++) n += lineLength(msgs[i]!);
   return n;
 }
+
+/**
+ * Closes outlets, giving them at most graceMs to deliver what they hold; then whatever is still
+ * queued is dropped and counted (reason closed). For the agent's shutdown.
+ */
+export async function closeWithin(outlets: readonly Outlet[], graceMs: number): Promise<void> {
+  if (!outlets.length) return;
+  const all = Promise.all(outlets.map((o) => o.close()));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([all, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+  clearTimeout(timer);
+  for (const o of outlets) o.abortNow();
+  await all;
+}

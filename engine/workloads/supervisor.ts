@@ -5,7 +5,7 @@ import { watchOom, OomWatcher } from '../cgroups/oom';
 import { CgroupBackend, CgroupHandle } from '../cgroups/types';
 import { DriverSample, WorkloadSample } from '../snapshot';
 import { LogDriver } from '../logs/driver';
-import { Outlet, OutletStats } from '../logs/outlet';
+import { Outlet, OutletStats, closeWithin } from '../logs/outlet';
 import { LineCounts, pumpStream } from '../logs/pump';
 import { Router } from '../logs/router';
 import { formatRFC3339Nano } from '../logs/timefmt';
@@ -287,14 +287,7 @@ export class Workload {
    * still queued then is dropped and counted (reason closed). For the agent's shutdown.
    */
   async drainLogs(graceMs: number): Promise<void> {
-    const pending = [...this.draining];
-    if (!pending.length) return;
-    const all = Promise.all(pending.map((o) => o.close()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
-    clearTimeout(timer);
-    for (const o of pending) o.abortNow();
-    await all;
+    await closeWithin([...this.draining], graceMs);
   }
 
   /** Sends what an earlier agent left in this workload's log spools, with no run (at the agent's start). */
