@@ -255,17 +255,25 @@ static napi_value UnixDgramConnect(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The (fd, buffer) arguments of the datagram sends; throws a TypeError showing usage when they are not. */
+static int fd_and_buffer(napi_env env, napi_callback_info info, const char *usage, int64_t *fd, void **data, size_t *n) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !get_int(env, argv[0], fd) ||
+      napi_get_buffer_info(env, argv[1], data, n) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
+  }
+  return 1;
+}
+
 /* dgramSend(fd, buf) -> bytes sent, or -errno. */
 static napi_value DgramSend(napi_env env, napi_callback_info info) {
-  size_t argc = 2, n = 0;
-  napi_value argv[2], result;
+  size_t n = 0;
+  napi_value result;
   int64_t fd;
   void *data;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !get_int(env, argv[0], &fd) || napi_get_buffer_info(env, argv[1], &data, &n) != napi_ok) {
-    napi_throw_type_error(env, NULL, "dgramSend(fd, buffer)");
-    return NULL;
-  }
+  if (!fd_and_buffer(env, info, "dgramSend(fd, buffer)", &fd, &data, &n)) return NULL;
   ssize_t sent = send((int)fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
   CHECK(napi_create_int64(env, sent < 0 ? -errno : sent, &result));
   return result;
@@ -273,15 +281,11 @@ static napi_value DgramSend(napi_env env, napi_callback_info info) {
 
 /* dgramSendMemfd(fd, buf) -> 0, or -errno. journald reads the entry from the sealed memfd. */
 static napi_value DgramSendMemfd(napi_env env, napi_callback_info info) {
-  size_t argc = 2, n = 0;
-  napi_value argv[2], result;
+  size_t n = 0;
+  napi_value result;
   int64_t fd;
   void *data;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !get_int(env, argv[0], &fd) || napi_get_buffer_info(env, argv[1], &data, &n) != napi_ok) {
-    napi_throw_type_error(env, NULL, "dgramSendMemfd(fd, buffer)");
-    return NULL;
-  }
+  if (!fd_and_buffer(env, info, "dgramSendMemfd(fd, buffer)", &fd, &data, &n)) return NULL;
   int rc = 0;
   int mfd = memfd_create("corral-journal-entry", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) rc = -errno;
