@@ -193,6 +193,16 @@ describe('journal reader (journalctl) against a real systemd-journald', { skip }
     return message(i % 3 === 2 ? 'stderr' : 'stdout', T0 + BigInt(i) * 1_000_000_007n, Buffer.from(`${i} line é\t\x01`));
   });
   const show = (ms: readonly LogMessage[]) => ms.map((m) => `${m.stream} ${m.time} ${JSON.stringify(m.line.toString())}${endsLine(m) ? '' : ' (chunk)'}`);
+  /** Follows the workload's journal in the background, once the first `n` entries have been read. */
+  async function followUntil(id: string, driver: JournaldDriver, n: number): Promise<{ got: LogMessage[]; reading: Promise<void> }> {
+    const got: LogMessage[] = [];
+    const reading = (async () => {
+      for await (const m of openJournalReader({ id, ended: driver.ended }).read({ follow: true }, AbortSignal.timeout(20_000))) got.push(m);
+    })();
+    const end = Date.now() + 15_000;
+    while (got.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return { got, reading };
+  }
   async function readAll(id: string, o: Partial<ReadOptions> = {}): Promise<LogMessage[]> {
     const out: LogMessage[] = [];
     for await (const m of openJournalReader({ id }).read({ follow: false, ...o }, AbortSignal.timeout(15_000))) out.push(m);
@@ -238,12 +248,7 @@ describe('journal reader (journalctl) against a real systemd-journald', { skip }
     const { o, driver } = await outlet(id);
     o.offer(msgs(0, 5));
     await j.waitEntries(id, 5);
-    const got: LogMessage[] = [];
-    const reading = (async () => {
-      for await (const m of openJournalReader({ id, ended: driver.ended }).read({ follow: true }, AbortSignal.timeout(20_000))) got.push(m);
-    })();
-    const end = Date.now() + 15_000;
-    while (got.length < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const { got, reading } = await followUntil(id, driver, 5);
     o.offer(msgs(5, 12));
     await o.close();
     await reading;
@@ -255,12 +260,7 @@ describe('journal reader (journalctl) against a real systemd-journald', { skip }
     const { o, driver } = await outlet(id);
     o.offer(msgs(0, 3));
     await j.waitEntries(id, 3);
-    const got: LogMessage[] = [];
-    const reading = (async () => {
-      for await (const m of openJournalReader({ id, ended: driver.ended }).read({ follow: true }, AbortSignal.timeout(20_000))) got.push(m);
-    })();
-    const end = Date.now() + 15_000;
-    while (got.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const { got, reading } = await followUntil(id, driver, 3);
     if (!(await j.rotate())) { await o.close(); await reading; return t.skip('the machine\'s own journald is not rotated by tests'); }
     o.offer(msgs(3, 6));
     await j.waitEntries(id, 6);
