@@ -23,7 +23,10 @@ export interface JournalSource extends JournalLocation {
  * --since narrows the journal's own time match (an entry is received after the line was written,
  * so nothing in range is missed), then since/until are matched exactly on the line's own time.
  * Following is `journalctl -f` from the cursor where the history ended, so it carries on across
- * journal file rotation and vacuuming.
+ * journal file rotation and vacuuming. It starts at the cursor (`--cursor`, skipping that entry
+ * when it is still there), not after it: journalctl's `--after-cursor` skips one entry more than
+ * the cursor's, so when the file holding the cursor's entry was vacuumed in between (a history
+ * read slowly), the first entry after it would be lost.
  */
 export class JournalReader implements LogReader {
   constructor(private readonly src: JournalSource) {}
@@ -80,9 +83,15 @@ export class JournalReader implements LogReader {
     const untilMs = o.until === undefined ? undefined : Math.max(0, Number((o.until - nowNs()) / 1_000_000n)) + 1;
     // A timer past 2^31-1 ms would fire at once; such an until only ends by an entry after it.
     if (untilMs !== undefined && untilMs < 2 ** 31 - 1) timers.push(setTimeout(() => stop.abort(), untilMs));
-    const args = ['-f', ...(cursor ? [`--after-cursor=${cursor}`] : ['--no-tail', ...sinceArgs]), match];
+    let from = cursor;
+    const args = ['-f', ...(from ? [`--cursor=${from}`] : ['--no-tail', ...sinceArgs]), match];
     try {
       for await (const e of journalEntries(this.src, args, stop.signal)) {
+        if (from !== undefined) {
+          const again = e.__CURSOR === from; // the history's last entry, when its file is still there
+          from = undefined;
+          if (again) continue;
+        }
         const m = decode(e);
         if (pastUntil) break;
         if (m && inRange(m)) yield m;
