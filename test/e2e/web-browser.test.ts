@@ -185,7 +185,10 @@ describe('web view in Chromium', { skip: SKIP }, () => {
     const { agent, url } = await webAgent(['--web-allow-control', '--web-token-file', tokenFile]);
     try {
       await agent.run(['run', '-d', '--name', 'sleeper', '--', 'sleep', '300']);
+      const nolog = (await agent.run(['run', '-d', '--name', 'nolog', '--log-driver', 'none', '--', 'sleep', '300'])).stdout.trim();
       const { page, errors } = await openPage(browser, url);
+      let logReads = 0;
+      page.on('request', (r) => { if (r.url().includes(`/api/workloads/${nolog}/logs`)) logReads++; });
 
       await page.locator('[data-testid=login-form]').waitFor(WAIT);
       assert.equal(await page.locator('[data-testid=row]').count(), 0, 'nothing shown before the login');
@@ -207,6 +210,15 @@ describe('web view in Chromium', { skip: SKIP }, () => {
       await page.locator('[data-testid=detail-state]', { hasText: 'exited' }).waitFor(WAIT);
       const [state] = JSON.parse((await agent.run(['inspect', 'sleeper'])).stdout) as { State: { Status: string; Running: boolean } }[];
       assert.equal(state!.State.Running, false, 'the agent stopped it');
+
+      // A log the agent cannot read (501) is a final answer: the page says why and does not ask again.
+      await page.goto(`${url}#/w/${nolog}`);
+      await page.locator('[data-testid=logs-error]', { hasText: 'does not support reading' }).waitFor(WAIT);
+      const reads = logReads;
+      assert.ok(reads >= 1 && reads <= 3, `the stream and one look at why (${reads} reads)`);
+      await new Promise((r) => setTimeout(r, 3000)); // longer than the page's first retry delay (2 s)
+      assert.equal(logReads, reads, 'no more reads after the final answer');
+      await shot(page, 'logs-unreadable');
       assert.deepEqual(errors, [], 'no script errors');
       await page.context().close();
     } finally {

@@ -11,6 +11,11 @@ const TAIL = 1000;
 /** How often the view repaints while lines pour in. */
 const PAINT_MS = 100;
 const LINE_HEIGHT = 18;
+/** The wait before reading again after the agent could not be reached, doubled per failure up to the max. */
+const RETRY_MS = 2000;
+const RETRY_MAX_MS = 30_000;
+/** The statuses of a proxy or agent that may answer later (bad gateway, unavailable, timeout); others are final. */
+const RETRIED = new Set([502, 503, 504]);
 
 /** The last LOG_CAP lines; appends are cheap (trimmed in steps, not on every line). */
 class LineBuffer {
@@ -67,6 +72,9 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
   // Bumped to read again after the stream broke (a reconnect by the browser would repeat the tail).
   const [generation, setGeneration] = useState(0);
   const buf = useRef(new LineBuffer());
+  // Failed reads in a row: the wait before the next one doubles, up to RETRY_MAX_MS.
+  const failures = useRef(0);
+  useEffect(() => { failures.current = 0; }, [id, since, follow]);
 
   // (Re)loads when the workload, the time or follow changes; the page repaints at most every PAINT_MS.
   useEffect(() => {
@@ -81,18 +89,19 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
     const schedule = () => { timer ??= window.setTimeout(() => { timer = undefined; repaint((n) => n + 1); }, PAINT_MS); };
     const url = workloadPath(id, '/logs') + query({ tail: since ? LOG_CAP : TAIL, since, follow: follow ? 1 : undefined });
     const close = openStream(url, {
-      line: (d) => { buf.current.push([JSON.parse(d) as LogLine]); schedule(); },
-      lines: (d) => { buf.current.push(JSON.parse(d) as LogLine[]); schedule(); },
+      line: (d) => { failures.current = 0; buf.current.push([JSON.parse(d) as LogLine]); schedule(); },
+      lines: (d) => { failures.current = 0; buf.current.push(JSON.parse(d) as LogLine[]); schedule(); },
       end: () => { close(); setStatus('done'); repaint((n) => n + 1); },
       // Lines the agent could not deliver (a corrupt entry, lines rotated away before it read them).
       warning: (d) => { const w = JSON.parse(d) as { text: string; count: number | null }; setWarning(w.count ? `${w.text} (${w.count})` : w.text); },
     }, () => {
-      // EventSource hides the status: ask once more without follow to tell bad input from a lost agent.
+      // EventSource hides the status: ask once more without follow to tell a final answer (bad input,
+      // a log the agent cannot read: 4xx, 501) from a lost agent (no answer, 502-504), which is retried.
       close();
       fetch(workloadPath(id, '/logs') + query({ tail: 0, since }), { credentials: 'same-origin' }).then(async (res) => {
         if (stopped) return;
-        if (res.status >= 400 && res.status < 500) {
-          let text = `${res.status}`;
+        if (res.status >= 400 && !RETRIED.has(res.status)) {
+          let text = `${res.status} ${res.statusText}`;
           try { text = ((await res.json()) as { error?: string }).error ?? text; } catch { /* not JSON */ }
           setError(text);
           setStatus('error');
@@ -103,7 +112,7 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
       }).catch(() => {
         if (stopped) return;
         setStatus('error');
-        retry = window.setTimeout(() => setGeneration((g) => g + 1), 2000);
+        retry = window.setTimeout(() => setGeneration((g) => g + 1), Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** failures.current++));
       });
     });
     if (follow) setStatus('following');
