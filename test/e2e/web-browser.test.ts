@@ -166,6 +166,16 @@ describe('web view in Chromium', { skip: SKIP }, () => {
       assert.ok(await page.locator('[data-testid=event][data-action=start]').count() >= 3, 'a start event per workload');
       await shot(page, 'events');
 
+      // On a phone the workload's name stays readable on rows with a detail (exit code): the detail gives way.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await eventually('the event list laid out for a phone', async () => Number(await page.evaluate('document.querySelector("[data-testid=event-list]").clientWidth')) < 390, 250, 40);
+      for (const ev of await page.locator('[data-testid=event][data-action=die]').all()) {
+        const { shown, full } = await ev.locator('.wname').evaluate((el) => ({ shown: el.clientWidth, full: el.scrollWidth }));
+        assert.ok(shown > 0 && shown >= full, `the name on a die row is shown whole at 390 px (${shown} of ${full} px)`);
+      }
+      await shot(page, 'events-phone');
+      await page.setViewportSize({ width: 1400, height: 900 });
+
       await page.reload();
       await page.locator('[data-testid=event-list]').waitFor(WAIT);
       assert.ok(page.url().endsWith('#/events'), 'a reload keeps the view');

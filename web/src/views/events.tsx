@@ -35,10 +35,10 @@ export function EventList({ events, compact }: { events: AgentEvent[]; compact?:
     return (
       <div class={`event ${kind(e.Action)}`} data-testid="event" data-action={e.Action}>
         <span class="dot" />
-        <time dateTime={new Date(when).toISOString()} title={new Date(when).toString()}>{new Date(when).toLocaleDateString()} {clock(when)}</time>
+        <time dateTime={new Date(when).toISOString()} title={new Date(when).toString()}><span class="date">{new Date(when).toLocaleDateString()} </span>{clock(when)}</time>
         <span class="action">{e.Action}</span>
         <a href={hrefOf({ view: 'workload', ref: e.Actor.ID })} class="wname">{nameOf(e)}</a>
-        <span class="muted">{detail(e)}</span>
+        <span class="muted ev-detail" title={detail(e)}>{detail(e)}</span>
       </div>
     );
   };
