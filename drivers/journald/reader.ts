@@ -6,6 +6,9 @@ import { JournalLocation, atTime, journalEntries } from './journalctl';
 
 /** How long a follower keeps reading after the writer closed, for entries journald has not stored yet. */
 const DRAIN_MS = 5_000;
+/** A follow's journalctl that exits on its own is started again after RESTART_MS, up to FOLLOW_RESTARTS times in a row without an entry. */
+const RESTART_MS = 200;
+const FOLLOW_RESTARTS = 5;
 
 export interface JournalSource extends JournalLocation {
   /** The workload's full id: entries are matched on CONTAINER_ID_FULL. */
@@ -26,7 +29,8 @@ export interface JournalSource extends JournalLocation {
  * journal file rotation and vacuuming. It starts at the cursor (`--cursor`, skipping that entry
  * when it is still there), not after it: journalctl's `--after-cursor` skips one entry more than
  * the cursor's, so when the file holding the cursor's entry was vacuumed in between (a history
- * read slowly), the first entry after it would be lost.
+ * read slowly), the first entry after it would be lost. A follow's journalctl that exits on its
+ * own is started again the same way from the last entry read.
  */
 export class JournalReader implements LogReader {
   constructor(private readonly src: JournalSource) {}
@@ -83,19 +87,41 @@ export class JournalReader implements LogReader {
     const untilMs = o.until === undefined ? undefined : Math.max(0, Number((o.until - nowNs()) / 1_000_000n)) + 1;
     // A timer past 2^31-1 ms would fire at once; such an until only ends by an entry after it.
     if (untilMs !== undefined && untilMs < 2 ** 31 - 1) timers.push(setTimeout(() => stop.abort(), untilMs));
-    let from = cursor;
-    const args = ['-f', ...(from ? [`--cursor=${from}`] : ['--no-tail', ...sinceArgs]), match];
+    // journalctl -f that exits on its own (killed, or its journal went away) is started again from
+    // the cursor; one that keeps exiting without an entry is an error, not a quiet end.
+    let quiet = 0;
     try {
-      for await (const e of journalEntries(this.src, args, stop.signal)) {
-        if (from !== undefined) {
-          const again = e.__CURSOR === from; // the history's last entry, when its file is still there
-          from = undefined;
-          if (again) continue;
+      follow: while (!stop.signal.aborted) {
+        let from = cursor;
+        const args = ['-f', ...(from ? [`--cursor=${from}`] : ['--no-tail', ...sinceArgs]), match];
+        let n = 0;
+        let failed: unknown;
+        try {
+          for await (const e of journalEntries(this.src, args, stop.signal)) {
+            if (from !== undefined) {
+              const again = e.__CURSOR === from; // the last entry read, when its file is still there
+              from = undefined;
+              if (again) continue;
+            }
+            n++;
+            const m = decode(e);
+            if (pastUntil) break follow;
+            if (m && inRange(m)) yield m;
+            if (caughtUp()) break follow;
+          }
+        } catch (e) {
+          failed = e; // journalctl failed before an entry (killed early, say): as good as an exit
         }
-        const m = decode(e);
-        if (pastUntil) break;
-        if (m && inRange(m)) yield m;
-        if (caughtUp()) break;
+        if (stop.signal.aborted) break;
+        quiet = n ? 0 : quiet + 1;
+        if (quiet >= FOLLOW_RESTARTS) {
+          throw failed ?? new Error(`journalctl -f exited ${FOLLOW_RESTARTS} times in a row without an entry; the follow of ${this.src.id.slice(0, 12)} stops`);
+        }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(done, RESTART_MS);
+          function done() { clearTimeout(t); stop.signal.removeEventListener('abort', done); resolve(); }
+          stop.signal.addEventListener('abort', done, { once: true });
+        });
       }
     } finally {
       for (const t of timers) clearTimeout(t);

@@ -37,6 +37,30 @@ async function outlet(id: string): Promise<{ o: Outlet; driver: JournaldDriver }
   return { o: new Outlet(driver, { delivery, batch: journald.batch, retry: journald.retry }), driver };
 }
 
+/** The pid of the follow's journalctl for a workload: a child of this process (the reader's). */
+function followerPid(id: string, not?: number): number | undefined {
+  for (const d of fs.readdirSync('/proc')) {
+    const pid = Number(d);
+    if (!pid || pid === not) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('-f') && argv.includes(`CONTAINER_ID_FULL=${id}`)) return pid;
+    } catch { /* gone meanwhile */ }
+  }
+  return undefined;
+}
+
+/** Waits (bounded) until check() holds. */
+async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function readAll(id: string): Promise<LogMessage[]> {
   const out: LogMessage[] = [];
   for await (const m of openJournalReader({ id }).read({ follow: false }, AbortSignal.timeout(15_000))) out.push(m);
@@ -108,5 +132,36 @@ describe('journald: follow across vacuuming (the test journald held exclusively)
     await reading;
     assert.deepEqual(show(got), show(msgs(0, 20)), 'every line once, in order; the follower ended after the writer\'s last line');
     assert.deepEqual(show(await readAll(id)), show(msgs(15, 20)));
+  });
+
+  it('a follower whose journalctl -f dies starts it again from its last entry, also when that entry was vacuumed', async (t) => {
+    if (!j) return t.skip(why);
+    const id = newId();
+    const { o, driver } = await outlet(id);
+    o.offer(msgs(0, 5));
+    await j.waitEntries(id, 5);
+    const got: LogMessage[] = [];
+    const reading = (async () => {
+      for await (const m of openJournalReader({ id, ended: driver.ended }).read({ follow: true }, AbortSignal.timeout(30_000))) got.push(m);
+    })();
+    await until(() => got.length >= 5, 'the follower read the history');
+    let pid: number | undefined;
+    await until(() => (pid = followerPid(id)) !== undefined, 'the follower\'s journalctl -f runs');
+    process.kill(pid!, 'SIGKILL');
+    o.offer(msgs(5, 10));
+    await until(() => got.length >= 10, `the follower read 10 lines (it has ${got.length})`);
+
+    // Again, once the file holding its last entry (its cursor) was vacuumed: it restarts from a cursor that is gone.
+    const killed = pid!;
+    await until(() => (pid = followerPid(id, killed)) !== undefined, 'the restarted journalctl -f runs');
+    assert.ok(await j.rotate());
+    assert.deepEqual(j.otherUsers(), []);
+    assert.equal(j.vacuum().length, 1);
+    assert.deepEqual(j.entries(id), []);
+    process.kill(pid!, 'SIGKILL');
+    o.offer(msgs(10, 15));
+    await o.close();
+    await reading;
+    assert.deepEqual(show(got), show(msgs(0, 15)));
   });
 });
