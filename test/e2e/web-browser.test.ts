@@ -131,6 +131,12 @@ describe('web view in Chromium', { skip: SKIP }, () => {
         const graph = page.locator(`[data-testid=${g}]`);
         await eventually(`${g} has points`, async () => Number(await graph.getAttribute('data-points')) >= 2, 250, 40);
         assert.ok(await graph.locator('canvas').count() >= 1, `${g} draws on a canvas`);
+        // One format along the time axis, one line per label (no date line drawn over the next label).
+        const labels = (await graph.getAttribute('data-x-labels') ?? '').split('|').filter(Boolean);
+        assert.ok(labels.length >= 2, `${g} labels its time axis (${labels.join(', ')})`);
+        assert.ok(labels.every((l) => /^(\d\d-\d\d )?\d\d:\d\d(:\d\d)?$/.test(l)), `${g}: clock times only (${labels.join(', ')})`);
+        assert.equal(new Set(labels.map((l) => l.length)).size, 1, `${g}: one format for all (${labels.join(', ')})`);
+        assert.equal(new Set(labels).size, labels.length, `${g}: no label repeated (${labels.join(', ')})`);
       }
       await shot(page, 'detail');
 
