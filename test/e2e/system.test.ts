@@ -2,8 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TestAgent } from '../helpers/cli';
+import { spawnSync } from 'node:child_process';
+import { TestAgent, corral } from '../helpers/cli';
 
+const HAS_SYSTEMD_ANALYZE = spawnSync('systemd-analyze', ['--version']).status === 0;
 const V1 = fs.existsSync('/sys/fs/cgroup/memory/cgroup.procs') && process.getuid?.() === 0;
 
 describe('corral system', () => {
@@ -71,5 +73,56 @@ describe('corral system', () => {
     const token = await agent.run(['agent', '--web-addr', '127.0.0.1:9324', '--web-token', 's3cret', '--install', dir]);
     assert.notEqual(token.code, 0);
     assert.match(token.stderr, /--web-token-file/);
+  });
+
+  it('agent --install keeps the agent\'s settings from the environment, and refuses CORRAL_WEB_TOKEN', async () => {
+    const dir = path.join(agent.root, 'units-env');
+    const env = { CORRAL_WEB_ADDR: '0.0.0.0:9324', CORRAL_METRICS_ADDR: '127.0.0.1:9400', CORRAL_WATCH_SYSTEMD: '1', CORRAL_HOSTNAME: 'web-1', CORRAL_CGROUP_PARENT: 'corral-x', CORRAL_SOCKET_GROUP: 'ops' };
+    const tokenFile = path.join(agent.root, 'token');
+    const r = await agent.run(['agent', '--web-token-file', path.relative(process.cwd(), tokenFile), '--install', dir], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const unit = fs.readFileSync(path.join(dir, 'corral.service'), 'utf8');
+    for (const [k, v] of Object.entries(env)) assert.ok(unit.includes(`\nEnvironment=${k}=${v}\n`), `${k} in\n${unit}`);
+    // The installed agent starts in /: a relative token file is made absolute.
+    assert.ok(/^ExecStart=.+ --web-token-file (\S+)$/m.exec(unit)![1] === tokenFile, unit);
+    // Without a token file, the environment's token would be dropped (the web view open to all) or written for all to read.
+    const open = path.join(agent.root, 'units-token');
+    const t = await agent.run(['agent', '--web-addr', '0.0.0.0:9324', '--install', open], { env: { CORRAL_WEB_TOKEN: 'abc' } });
+    assert.equal(t.code, 125);
+    assert.match(t.stderr, /CORRAL_WEB_TOKEN .*--web-token-file/);
+    assert.ok(!fs.existsSync(open), 'no unit written');
+  });
+
+  it('agent --install checks the agent\'s flags (and env settings) before writing a unit', async () => {
+    const dir = path.join(agent.root, 'units-bad');
+    for (const [args, env, flag] of [
+      [['--web-addr', 'bogus'], {}, '--web-addr'],
+      [['--metrics-addr', '1.2.3.4'], {}, '--metrics-addr'],
+      [['--hostname', 'two words'], {}, '--hostname'],
+      [['--web-allow-control'], {}, '--web-addr'],
+      [[], { CORRAL_WEB_ADDR: 'nowhere' }, '--web-addr'],
+      [[], { CORRAL_METRICS_ADDR: 'x:99999' }, '--metrics-addr'],
+    ] as Array<[string[], Record<string, string>, string]>) {
+      const r = await agent.run(['agent', ...args, '--install', dir], { env });
+      assert.equal(r.code, 125, `${args.join(' ')} ${JSON.stringify(env)}: ${r.stdout}`);
+      assert.ok(r.stderr.includes(flag), r.stderr);
+      assert.ok(!fs.existsSync(dir), `${args.join(' ')}: no unit written`);
+    }
+  });
+
+  it('agent --install quotes Environment= values as systemd reads them (spaces, %, $, quotes, backslashes)', async () => {
+    const root = path.join(agent.root, 'qa root%h$HOME "q" \\b');
+    const dir = path.join(agent.root, 'units-odd');
+    const r = await corral(root, ['agent', '--install', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const file = path.join(dir, 'corral.service');
+    const unit = fs.readFileSync(file, 'utf8');
+    const quoted = root.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
+    assert.ok(unit.includes(`\nEnvironment="CORRAL_ROOT=${quoted}"\n`), unit);
+    if (HAS_SYSTEMD_ANALYZE) {
+      const v = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8', timeout: 30_000 });
+      const aboutUnit = `${v.stdout}${v.stderr}`.split('\n').filter((l) => l.includes(file));
+      assert.deepEqual(aboutUnit, [], 'systemd-analyze verify has nothing to say about the unit');
+    }
   });
 });
