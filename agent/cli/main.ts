@@ -21,7 +21,25 @@ import { registerWeb } from './web';
 /** Exit code when corral itself fails (bad flag, unknown workload, agent error), as Docker. */
 export const CORRAL_FAILED = 125;
 
+/**
+ * Exit code when the reader of our output went away (`corral logs x | head -1`): 128+SIGPIPE,
+ * what the shell reports for coreutils, git and docker there, quietly: no message, no stack.
+ */
+export const BROKEN_PIPE = 141;
+
+const isEpipe = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+
+/** The agent outlives a closed stdout/stderr (its output is lost); every other command ends quietly. */
+let brokenPipeEnds = true;
+
+/** EPIPE on stdout or stderr, wherever it surfaces (a stream's error event, a rejected write): one place. */
+function onStreamError(e: Error): void {
+  if (!isEpipe(e)) throw e;
+  if (brokenPipeEnds) process.exit(BROKEN_PIPE);
+}
+
 function fail(e: unknown): never {
+  if (isEpipe(e)) process.exit(BROKEN_PIPE);
   const err = e as { message?: string; exitCode?: number };
   process.stderr.write(`corral: ${err.message ?? String(e)}\n`);
   process.exit(typeof err.exitCode === 'number' && err.exitCode !== 0 ? err.exitCode : CORRAL_FAILED);
@@ -56,7 +74,10 @@ export function buildProgram(): Command {
 }
 
 export function main(argv: string[]): void {
+  process.stdout.on('error', onStreamError);
+  process.stderr.on('error', onStreamError);
   const program = buildProgram();
+  program.hook('preAction', (_root, action) => { if (action.name() === 'agent' && action.opts()['install'] === undefined) brokenPipeEnds = false; });
   program.parseAsync(argv, { from: 'user' }).catch((e: unknown) => {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0);
