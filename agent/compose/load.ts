@@ -69,7 +69,10 @@ export function loadFile(file: string, display: string): Loaded {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ComposeError(display, [{ path: [], message: code === 'ENOENT' ? 'no such file (give another with -f FILE or CORRAL_CONFIG)' : (e as Error).message }]);
+    const message = code === 'ENOENT' ? 'no such file (give another with -f FILE or CORRAL_CONFIG)'
+      : code === 'EISDIR' ? `${file} is a directory, not a file (give the file with -f FILE or CORRAL_CONFIG)`
+        : `cannot read ${file}: ${(e as Error).message}`;
+    throw new ComposeError(display, [{ path: [], message }]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
