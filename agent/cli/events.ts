@@ -27,6 +27,7 @@ export function registerEvents(program: Command, ctx: () => CliContext): void {
         const i = f.indexOf('=');
         const key = f.slice(0, i);
         if (i < 1 || !FILTER_KEYS.includes(key)) throw new Error(`invalid value "${f}" for --filter: expected key=value with key one of ${FILTER_KEYS.join(', ')}`);
+        if (i === f.length - 1) throw new Error(`invalid value "${f}" for --filter: ${key} needs a value (${key}=VALUE); an empty one would match nothing`);
         (filters[key] ??= []).push(f.slice(i + 1));
       }
       const q = new URLSearchParams({ filters: JSON.stringify(filters) });
