@@ -89,7 +89,23 @@ describe('web view in Chromium', { skip: SKIP }, () => {
 
       await page.locator('[data-testid=show-exited]').check();
       await eventually('the exited ones shown', async () => { const n = await rowNames(page); return n.includes('gone') && n.includes('hog'); }, 250, 40);
+      // Memory's limit is the workload's own while it runs; never the host's size, never an exited one's.
+      const mem = (name: string) => page.locator(`[data-testid=row][data-name=${name}] [data-testid=mem]`).textContent();
+      await eventually('ticker\'s memory use sampled', async () => /^\d\S* \/ 64MiB$/.test((await mem('ticker'))!.trim()), 250, 40);
+      assert.match((await mem('idle-a'))!.trim(), /^\S+ \/ --$/, 'no limit of its own: --, not the host memory');
+      assert.equal((await mem('gone'))!.trim(), '-- / --', 'exited: nothing used, nothing limited');
+      assert.equal((await mem('hog'))!.trim(), '-- / --', 'exited with a limit: -- too');
+      // "show exited" outlives a reload, as the filter text does.
+      await page.reload();
+      await page.locator('[data-testid=row][data-name=gone]').waitFor(WAIT);
+      assert.equal(await page.locator('[data-testid=show-exited]').isChecked(), true, 'show exited kept across a reload');
       await page.locator('[data-testid=show-exited]').uncheck();
+      await eventually('the exited ones hidden again', async () => (await rowNames(page)).length === 3, 250, 40);
+      // Every source of a watched workload has its own badge colour (the test can't watch a cgroup of its own: the style is checked).
+      const colours = JSON.parse(String(await page.evaluate(`JSON.stringify(['', 'docker', 'systemd', 'cgroup'].map((s) => {
+        const b = document.createElement('span'); b.className = 'badge src-' + s; document.body.append(b);
+        const c = getComputedStyle(b).color; b.remove(); return c; }))`))) as string[];
+      assert.equal(new Set(colours).size, colours.length, `a colour per source (${colours.join(', ')})`);
 
       await page.locator('[data-testid=sort-name]').click();
       await eventually('sorted A to Z', async () => { const n = await rowNames(page); return n.join() === 'idle-a,idle-b,ticker'; }, 250, 40);
@@ -179,6 +195,9 @@ describe('web view in Chromium', { skip: SKIP }, () => {
         const { shown, full } = await ev.locator('.wname').evaluate((el) => ({ shown: el.clientWidth, full: el.scrollWidth }));
         assert.ok(shown > 0 && shown >= full, `the name on a die row is shown whole at 390 px (${shown} of ${full} px)`);
       }
+      const headerHeight = Number(await page.evaluate('document.querySelector("header.top").getBoundingClientRect().height'));
+      assert.ok(headerHeight < 50, `the header is one line on a phone (${headerHeight} px)`);
+      assert.match(await page.locator('[data-testid=event-count]').textContent() ?? '', /^\d+ events · \d+ in the last 15 minutes/);
       await shot(page, 'events-phone');
       await page.setViewportSize({ width: 1400, height: 900 });
 

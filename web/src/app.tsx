@@ -50,8 +50,8 @@ export function App() {
           <a href="#/events" class={route.view === 'events' ? 'active' : ''} data-testid="nav-events">Events</a>
         </nav>
         <span class="spacer" />
-        <span class={`live ${live.connected ? 'on' : 'off'}`} data-testid="live" title={live.connected ? 'live' : 'reconnecting'}>{live.connected ? 'live' : 'reconnecting…'}</span>
-        <span class="muted">{info.host} · corral {info.version}{info.control ? ' · control on' : ''}</span>
+        <span class={`live ${live.connected ? 'on' : 'off'}`} data-testid="live" title={live.connected ? 'live' : 'reconnecting'}><span class="live-text">{live.connected ? 'live' : 'reconnecting…'}</span></span>
+        <span class="muted host" title={`${info.host} · corral ${info.version}${info.control ? ' · control on' : ''}`}>{info.host} · corral {info.version}{info.control ? ' · control on' : ''}</span>
         {sessionStorage.getItem('corral.login') ? <button class="link" onClick={logout} data-testid="logout">log out</button> : null}
       </header>
       <main>

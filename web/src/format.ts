@@ -31,4 +31,13 @@ export function clock(ms: number): string {
   return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
+/**
+ * A workload's memory limit of its own while it runs; null when it has none (the agent reports the
+ * host's memory then) or is not running (nothing to limit), so the page shows "--" instead of the host's size.
+ */
+export function memLimitOf(r: { state: string; memLimit: number; limits: Record<string, unknown> }): number | null {
+  const own = r.limits['memory'];
+  return (r.state === 'running' || r.state === 'restarting') && typeof own === 'number' && own > 0 ? r.memLimit : null;
+}
+
 export const shortId = (id: string) => id.slice(0, 12);

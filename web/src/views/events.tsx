@@ -53,12 +53,11 @@ export function EventList({ events, compact }: { events: AgentEvent[]; compact?:
 const SPAN_MS = 15 * 60 * 1000;
 
 /** The last 15 minutes as a strip: one mark per event, coloured by kind. */
-function Strip({ events, now }: { events: AgentEvent[]; now: number }) {
-  const recent = events.filter((e) => msOf(e) >= now - SPAN_MS).slice(-500);
+function Strip({ recent, now }: { recent: AgentEvent[]; now: number }) {
   return (
     <svg class="strip" viewBox="0 0 1000 40" preserveAspectRatio="none" data-testid="event-strip" role="img" aria-label="events of the last 15 minutes">
       <line x1="0" y1="20" x2="1000" y2="20" class="axis" />
-      {recent.map((e) => {
+      {recent.slice(-500).map((e) => {
         const x = ((msOf(e) - (now - SPAN_MS)) / SPAN_MS) * 1000;
         return <rect x={x - 1.5} y={kind(e.Action) === 'bad' ? 4 : 10} width="3" height={kind(e.Action) === 'bad' ? 32 : 20} class={kind(e.Action)}><title>{`${clock(msOf(e))} ${e.Action} ${nameOf(e)}`}</title></rect>;
       })}
@@ -74,6 +73,7 @@ export function EventsView({ events, now }: { events: AgentEvent[]; now: number 
     const t = filter.trim().toLowerCase();
     return events.filter((e) => (!action || e.Action === action) && (!t || nameOf(e).toLowerCase().includes(t) || e.Actor.ID.startsWith(t)));
   }, [events, filter, action]);
+  const recent = useMemo(() => shown.filter((e) => msOf(e) >= now - SPAN_MS), [shown, now]);
   return (
     <section class="events-view">
       <div class="toolbar">
@@ -82,9 +82,9 @@ export function EventsView({ events, now }: { events: AgentEvent[]; now: number 
           <option value="">all events</option>
           {actions.map((a) => <option value={a}>{a}</option>)}
         </select>
-        <span class="muted">{shown.length} events · last 15 minutes:</span>
+        <span class="muted" data-testid="event-count">{shown.length} events · {recent.length} in the last 15 minutes:</span>
       </div>
-      <Strip events={shown} now={now} />
+      <Strip recent={recent} now={now} />
       <EventList events={shown} />
     </section>
   );

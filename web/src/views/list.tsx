@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
-import { bytes, count, duration, pct, rate } from '../format';
+import { bytes, count, duration, memLimitOf, pct, rate } from '../format';
 import { hrefOf } from '../route';
 import type { Row } from '../types';
 import { VirtualList } from '../virtual';
@@ -13,11 +13,13 @@ const live = (r: Row) => r.state === 'running' || r.state === 'restarting';
 
 function memCell(r: Row) {
   const used = r.memUsage;
-  const frac = used === null || r.memLimit <= 0 ? 0 : Math.min(1, used / r.memLimit);
+  const limit = memLimitOf(r);
+  const frac = used === null || limit === null ? 0 : Math.min(1, used / limit);
   return (
-    <span class="mem">
-      <span class="bar" title={pct(r.memPercent)}><span style={{ width: `${(frac * 100).toFixed(1)}%` }} class={frac > 0.9 ? 'hot' : ''} /></span>
-      {bytes(used)} / {bytes(r.memLimit)}
+    <span class="mem" data-testid="mem">
+      {/* the bar is the share of its own limit: without one it stays empty (kept for the column's alignment) */}
+      <span class={`bar ${limit === null ? 'none' : ''}`} title={limit === null ? 'no memory limit of its own' : pct(r.memPercent)}><span style={{ width: `${(frac * 100).toFixed(1)}%` }} class={frac > 0.9 ? 'hot' : ''} /></span>
+      {bytes(used)} / {bytes(limit)}
     </span>
   );
 }
@@ -58,7 +60,7 @@ const ROW_HEIGHT = 30;
 
 export function ListView({ rows }: { rows: Row[] | null }) {
   const [filter, setFilter] = useState(() => sessionStorage.getItem('corral.filter') ?? '');
-  const [all, setAll] = useState(false);
+  const [all, setAll] = useState(() => sessionStorage.getItem('corral.all') === '1');
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'cpu', desc: true });
   const shown = useMemo(() => sortRows(filterRows(rows ?? [], filter, all), sort.key, sort.desc), [rows, filter, all, sort]);
 
@@ -92,7 +94,7 @@ export function ListView({ rows }: { rows: Row[] | null }) {
           type="search" placeholder="Filter by name, id or source" value={filter} data-testid="filter" autofocus
           onInput={(e) => { const v = (e.target as HTMLInputElement).value; setFilter(v); sessionStorage.setItem('corral.filter', v); }}
         />
-        <label><input type="checkbox" checked={all} data-testid="show-exited" onChange={(e) => setAll((e.target as HTMLInputElement).checked)} /> show exited</label>
+        <label><input type="checkbox" checked={all} data-testid="show-exited" onChange={(e) => { const v = (e.target as HTMLInputElement).checked; setAll(v); sessionStorage.setItem('corral.all', v ? '1' : ''); }} /> show exited</label>
         <span class="muted" data-testid="row-count">{rows === null ? 'loading…' : `${shown.length} of ${rows.length} workloads`}</span>
       </div>
       <div class="table">
