@@ -98,6 +98,13 @@ export const PROBE_TIMEOUT_MS = 1500;
 export async function probeOutlets(plan: readonly PlannedOutlet[], ctx: DriverContext): Promise<{ warnings: string[]; errors: string[] }> {
   const warnings: string[] = [];
   const errors: string[] = [];
+  for (const p of plan) {
+    try {
+      p.def.preflight?.(p.options);
+    } catch (e) {
+      errors.push(`log driver ${p.name}: ${(e as Error).message}`);
+    }
+  }
   await Promise.all(plan.map(async (p) => {
     if (!p.def.probe) return;
     try {

@@ -1,6 +1,6 @@
 import { DriverContext, OptionError, unknownOption } from '../../engine/logs/driver';
 import { parseBool } from '../json-file/options';
-import { expandTag } from '../shared/tag';
+import { checkTag, expandTag } from '../shared/tag';
 import { strftimeToRegexSource } from './strftime';
 
 export interface AwsLogsOptions {
@@ -60,7 +60,7 @@ export function parseAwsLogsOptions(opts: Readonly<Record<string, string>>, env:
   }
 
   const tag = opts['tag'] ?? '{{.FullID}}';
-  expandTag(tag, SAMPLE_CONTEXT); // a bad template fails at `run`, not at the first line
+  checkTag(tag); // a bad template fails at `run`, not at the first line
   return {
     region,
     endpoint,
@@ -80,10 +80,6 @@ export function parseAwsLogsOptions(opts: Readonly<Record<string, string>>, env:
 export function streamName(o: AwsLogsOptions, ctx: DriverContext): string {
   return o.stream ?? expandTag(o.tag, ctx);
 }
-
-const SAMPLE_CONTEXT: DriverContext = {
-  id: '0'.repeat(64), name: 'sample', logDir: '', labels: {}, env: [], created: 0n, pid: () => 0,
-};
 
 function boolOpt(opts: Readonly<Record<string, string>>, key: string, dflt: boolean): boolean {
   const text = opts[key];

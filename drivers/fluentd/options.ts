@@ -1,9 +1,9 @@
-import { DriverContext, OptionError, unknownOption } from '../../engine/logs/driver';
+import { OptionError, unknownOption } from '../../engine/logs/driver';
 import { parseDuration } from '../../engine/logs/timearg';
 import { ramInBytes } from '../../engine/units';
 import { parseBool } from '../json-file/options';
 import { ATTR_OPTS, checkAttrOptions } from '../shared/attrs';
-import { expandTag } from '../shared/tag';
+import { checkTag } from '../shared/tag';
 import { FluentdAddress, parseFluentdAddress } from './address';
 
 export const EVENT_MODES = ['Message', 'PackedForward', 'CompressedPackedForward'] as const;
@@ -58,7 +58,7 @@ export function parseFluentdOptions(opts: Readonly<Record<string, string>>): Flu
   }
   const attrs: Record<string, string> = {};
   for (const k of [...ATTR_OPTS, 'tag']) if (opts[k] !== undefined) attrs[k] = opts[k]!;
-  if (attrs['tag']) expandTag(attrs['tag'], TEMPLATE_CHECK); // a bad template fails `run`, not the first line
+  if (attrs['tag']) checkTag(attrs['tag']); // a bad template fails `run`, not the first line
   return {
     address,
     async: bool(opts, 'fluentd-async') || bool(opts, 'fluentd-async-connect'),
@@ -75,9 +75,6 @@ export function parseFluentdOptions(opts: Readonly<Record<string, string>>): Flu
     attrs,
   };
 }
-
-/** Only the id and name are read by tag templates. */
-const TEMPLATE_CHECK: DriverContext = { id: '0'.repeat(64), name: 'x', logDir: '', labels: {}, env: [], created: 0n, pid: () => 0 };
 
 function bool(opts: Readonly<Record<string, string>>, key: string): boolean {
   const text = opts[key];

@@ -100,14 +100,30 @@ export class JournaldDriver implements LogDriver {
 /** The local json-file log a workload falls back to with journald-require=false: corral's cache, Docker's defaults. */
 const CACHE = { 'max-size': '20m', 'max-file': '5', compress: 'true' };
 
+const notRunning = (e: Error): string => `journald is not running on this host (${e.message})`;
+const refusal = (why: string): string => `${why}: start systemd-journald, or use --log-opt journald-require=false to keep the lines in corral's local cache instead`;
+
+/** `create` refuses a workload whose journald is not listening (unless journald-require=false), not its start. */
+function checkJournal(o: JournaldOptions): void {
+  if (!o.require) return;
+  const socket = new JournalSocket(o.socket);
+  try {
+    socket.connect();
+  } catch (e) {
+    throw new Error(refusal(notRunning(e as Error)));
+  } finally {
+    socket.close();
+  }
+}
+
 export async function openJournaldDriver(o: JournaldOptions, ctx: DriverContext): Promise<LogDriver> {
   const tag = expandTag(o.tag, ctx);
   const socket = new JournalSocket(o.socket);
   try {
     socket.connect();
   } catch (e) {
-    const why = `journald is not running on this host (${(e as Error).message})`;
-    if (o.require) throw new Error(`${why}: start systemd-journald, or use --log-opt journald-require=false to keep the lines in corral's local cache instead`);
+    const why = notRunning(e as Error);
+    if (o.require) throw new Error(refusal(why));
     process.emitWarning(`${ctx.name}: ${why}; its lines go to corral's local cache (journald-require=false)`);
     return openJsonFileDriver(jsonFile.parseOptions(CACHE), ctx);
   }
@@ -122,6 +138,8 @@ export const journald: DriverDefinition<JournaldOptions> = {
   // A full journald queue clears in milliseconds: back off briefly, not the remote drivers' seconds.
   retry: { baseMs: 5, capMs: 1_000 },
   create: openJournaldDriver,
+  // Checked at create, not probed: a probe would make journald remote (its runs' ends not waiting for it).
+  preflight: checkJournal,
   openReader: (_o, ctx) => openJournalReader({ id: ctx.id }),
   // With journald-require=false a run without journald writes the local cache instead.
   writesLocalLog: (o) => !o.require,

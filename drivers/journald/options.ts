@@ -1,6 +1,7 @@
 import { OptionError, unknownOption } from '../../engine/logs/driver';
 import { ATTR_OPTS, checkAttrOptions } from '../shared/attrs';
 import { parseBool } from '../json-file/options';
+import { checkTag } from '../shared/tag';
 
 export interface JournaldOptions {
   /** The `tag` template (Docker's default: the short id); expanded per workload. */
@@ -36,5 +37,7 @@ export function parseJournaldOptions(opts: Readonly<Record<string, string>>): Jo
   const socket = opts['journald-socket'] || DEFAULT_SOCKET;
   if (!socket.startsWith('/')) throw new OptionError(`invalid value "${socket}" for log opt journald-socket: expected an absolute path to the journal's native socket`);
   if (Buffer.byteLength(socket) > 107) throw new OptionError(`invalid value "${socket}" for log opt journald-socket: a unix socket path is at most 107 bytes`);
-  return { tag: opts['tag'] || '{{.ID}}', attrs, require, socket };
+  const tag = opts['tag'] || '{{.ID}}';
+  checkTag(tag);
+  return { tag, attrs, require, socket };
 }

@@ -1,6 +1,7 @@
 import { OptionError, unknownOption } from '../../engine/logs/driver';
 import { fromHumanSize } from '../../engine/units';
 import { ATTR_OPTS, checkAttrOptions } from '../shared/attrs';
+import { checkTag } from '../shared/tag';
 
 export interface JsonFileOptions {
   maxSize: number | null;
@@ -49,6 +50,7 @@ export function parseJsonFileOptions(opts: Readonly<Record<string, string>>): Js
 
   const attrs: Record<string, string> = {};
   for (const k of [...ATTR_OPTS, 'tag']) if (opts[k] !== undefined) attrs[k] = opts[k]!;
+  if (attrs['tag'] !== undefined) checkTag(attrs['tag']);
   return { maxSize, maxFiles, compress, attrs };
 }
 

@@ -25,3 +25,15 @@ export function expandTag(template: string, ctx: DriverContext): string {
     return f(ctx);
   });
 }
+
+/** A workload good enough to expand a template before any exists (the fields only read id and name). */
+const SAMPLE: DriverContext = { id: '0'.repeat(64), name: 'x', logDir: '', labels: {}, env: [], created: 0n, pid: () => 0 };
+
+/**
+ * Checks a `tag` template when the options are parsed (so `create` and `run` refuse a bad one
+ * with nothing created, not the run's start); returns its expansion for a sample workload, for
+ * drivers with rules of their own on what a tag may contain.
+ */
+export function checkTag(template: string): string {
+  return expandTag(template, SAMPLE);
+}

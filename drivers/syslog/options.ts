@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { OptionError, unknownOption } from '../../engine/logs/driver';
 import { ATTR_OPTS, checkAttrOptions } from '../shared/attrs';
-import { expandTag } from '../shared/tag';
+import { checkTag } from '../shared/tag';
 import { SyslogAddress, parseAddress } from './address';
 import { unixgramSupported } from './unixgram';
 
@@ -61,9 +61,6 @@ function readTlsFile(key: string, file: string | undefined): Buffer | undefined 
   }
 }
 
-/** A context good enough to check a tag template before any workload exists. */
-const PROBE_CTX = { id: '0'.repeat(64), name: 'x', logDir: '', labels: {}, env: [], created: 0n, pid: () => 0 };
-
 /** Docker's syslog options, defaults and checks, with messages naming the key. */
 export function parseSyslogOptions(opts: Readonly<Record<string, string>>): SyslogOptions {
   for (const k of Object.keys(opts)) if (!KEYS.has(k)) throw unknownOption(k, 'syslog');
@@ -77,7 +74,7 @@ export function parseSyslogOptions(opts: Readonly<Record<string, string>>): Sysl
   const format = parseFormat(opts['syslog-format']);
   const tag = opts['tag'] || '{{.ID}}';
   // A space or control byte would end the TAG/APP-NAME field early or start a forged record.
-  if (/[\x00-\x20\x7f]/.test(expandTag(tag, PROBE_CTX))) {
+  if (/[\x00-\x20\x7f]/.test(checkTag(tag))) {
     throw new OptionError(`invalid value ${JSON.stringify(tag)} for log opt tag: a syslog tag cannot contain spaces or control characters`);
   }
   const tlsWanted = address.kind === 'tcp+tls'; // Docker reads the files only for tcp+tls

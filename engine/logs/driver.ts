@@ -70,6 +70,12 @@ export interface DriverDefinition<O> {
    */
   probe?(o: O, ctx: DriverContext, timeoutMs: number): Promise<void>;
   /**
+   * A local check `create` (and so `run`) makes before anything exists, cheap and synchronous
+   * (journald: its socket listens). Throws an Error saying what is wrong: the create is refused,
+   * whatever `<driver>-require-healthy` says. Unlike a probe, it does not make the driver remote.
+   */
+  preflight?(o: O): void;
+  /**
    * Takes `spool-dir` / `spool-max-size` though it has no probe: a local daemon that can go away
    * (journald). Remote drivers always take them. An outlet with a spool drains in the background
    * after its run, as a remote one does (the spool is there for long outages).

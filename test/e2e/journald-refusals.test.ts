@@ -1,0 +1,50 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChildProcess, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { JournalSocket } from '../../drivers/journald/socket';
+import { TestAgent } from '../helpers/cli';
+
+/**
+ * journald without a systemd-journald: what `create`/`run` refuse before anything exists (a bad
+ * tag, no journal socket), a journal socket that is bound but never read (stop/rm are not held by
+ * it), and honest accounting when journald-require=false falls back to the local cache.
+ */
+const skip = !JournalSocket.supported() ? 'corral\'s native addon is not built (unix datagram sockets)'
+  : spawnSync('python3', ['-c', '1']).status !== 0 ? 'python3 is needed to bind a journal socket nobody reads' : false;
+
+describe('journald: refusals at create, a journal that does not read, the cache fallback', { skip }, () => {
+  const agent = new TestAgent();
+  let stuck: ChildProcess | undefined;
+  before(async () => { await agent.start(); });
+  after(async () => {
+    stuck?.kill('SIGKILL');
+    await agent.stop();
+  });
+
+  const names = async () => (await agent.run(['ps', '-a', '--format', '{{.Names}}'])).stdout.trim().split('\n').filter(Boolean);
+
+  it('a bad tag template is refused by create and run (journald, json-file), with nothing created', async () => {
+    for (const driver of ['journald', 'json-file']) {
+      const created = await agent.run(['create', '--name', `badtag-${driver}`, '--log-driver', driver, '--log-opt', 'tag={{.Bogus}}', '--', 'true']);
+      assert.equal(created.code, 125, `${driver}: ${created.stdout}`);
+      assert.match(created.stderr, /invalid value "\{\{\.Bogus\}\}" for log opt tag: unknown field \.Bogus/);
+      const run = await agent.run(['run', '--rm', '--name', `badtag-run-${driver}`, '--log-driver', driver, '--log-opt', 'tag={{.Bogus}}', '--', 'true']);
+      assert.equal(run.code, 125, run.stdout);
+    }
+    assert.deepEqual(await names(), [], 'no workload left behind');
+  });
+
+  it('no journal socket: create and run refuse with nothing created; journald-require=false creates', async () => {
+    const missing = path.join(agent.root, 'none.sock');
+    const created = await agent.run(['create', '--name', 'nosock', '--log-driver', 'journald', '--log-opt', `journald-socket=${missing}`, '--', 'true']);
+    assert.equal(created.code, 125, created.stdout);
+    assert.match(created.stderr, /journald is not running on this host .*journald-require=false/);
+    const run = await agent.run(['run', '--rm', '--name', 'nosock-run', '--log-driver', 'journald', '--log-opt', `journald-socket=${missing}`, '--', 'echo', 'hi']);
+    assert.equal(run.code, 125, run.stdout);
+    assert.deepEqual(await names(), [], 'no workload left behind');
+    const lax = await agent.run(['create', '--name', 'nosock-lax', '--log-driver', 'journald', '--log-opt', `journald-socket=${missing}`, '--log-opt', 'journald-require=false', '--', 'true']);
+    assert.equal(lax.code, 0, lax.stderr);
+    assert.equal((await agent.run(['rm', 'nosock-lax'])).code, 0);
+  });
+});
