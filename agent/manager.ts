@@ -146,6 +146,8 @@ export class WorkloadManager {
       const restartPolicy = parseRestartPolicy(req.restart ?? 'no');
       if (req.autoRemove && restartPolicy.name !== 'no') throw new SpecError('Conflicting options: cannot specify both --restart and --rm');
       if (req.user) resolveUser(req.user);
+      // Relative to what? The agent's cwd is no one's business (the CLI sends the client's, resolved).
+      if (req.workingDir && !path.isAbsolute(req.workingDir)) throw new SpecError(`the working directory '${req.workingDir}' is invalid, it needs to be an absolute path`);
       const { limits, warnings } = parseLimits(req.resources ?? {}, this.deps.cgroups.host);
       this.deps.cgroups.backend.check(limits);
       const spec: WorkloadSpec = {
@@ -186,7 +188,7 @@ export class WorkloadManager {
         (action, attrs) => this.deps.event(w, action, attrs), this.spools),
       changed: (x) => this.save(x),
       event: (x, action, attrs) => this.deps.event(x, action, attrs),
-      finished: (x) => { if (x.spec.autoRemove) void this.remove(x, true).catch(() => {}); },
+      finished: (x) => (x.spec.autoRemove ? this.remove(x, true).catch(() => {}) : undefined),
       dir: this.deps.store.dirOf(spec.id),
       holder: this.deps.holder,
     });

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CreateRequest } from '../manager';
 import { ApiError } from '../errors';
 import { addResourceFlags, resourceFlags } from './resourceflags';
@@ -47,6 +48,9 @@ export interface CreateFlags {
   restart: string; rm?: boolean; logDriver: string[]; logOpt: string[];
 }
 
+/** Log opts naming a file the agent opens (spool-dir must be absolute already, and says so). */
+const CLIENT_FILE_OPTS = new Set(['syslog-tls-ca-cert', 'syslog-tls-cert', 'syslog-tls-key']);
+
 /** Turns parsed flags into the API's create request; bad values fail here with the flag named. */
 export function createRequest(flags: CreateFlags, command: string, args: string[]): CreateRequest {
   const env: string[] = [];
@@ -62,9 +66,14 @@ export function createRequest(flags: CreateFlags, command: string, args: string[
   const labels: Record<string, string> = {};
   for (const l of flags.label) { const [k, v] = keyValue(l, '--label', false); labels[k] = v; }
   const logOpts: Record<string, string> = {};
-  for (const o of flags.logOpt) { const [k, v] = keyValue(o, '--log-opt', true); logOpts[k] = v; }
+  for (const o of flags.logOpt) {
+    const [k, v] = keyValue(o, '--log-opt', true);
+    // Files the agent reads: named from here, so relative to this shell's directory, not the agent's.
+    logOpts[k] = CLIENT_FILE_OPTS.has(k.replace(/^[^:=]+:/, '')) && v ? path.resolve(v) : v;
+  }
   return {
-    name: flags.name, path: command, args, env, workingDir: flags.workdir, user: flags.user, labels,
+    // -w '' is Docker's "the default" (/); any other relative dir is this shell's, as docker's -v ./x.
+    name: flags.name, path: command, args, env, workingDir: flags.workdir ? path.resolve(flags.workdir) : flags.workdir, user: flags.user, labels,
     restart: flags.restart, autoRemove: !!flags.rm, logDriver: flags.logDriver, logOpts,
     resources: resourceFlags(flags as unknown as Record<string, unknown>),
   };
