@@ -40,7 +40,7 @@ export async function openOutlets(
         warn(`${p.name}: ${e.message}`);
         if (first && !p.remote) event('log-write-error', { driver: p.name, error: e.message });
       };
-      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, retry: p.def.retry, name: p.name, remote: p.remote, onError, spool }));
+      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, retry: p.def.retry, name: p.name, remote: p.remote, daemon: p.def.daemon === true && !p.remote, onError, spool }));
     }
     return opened;
   } catch (e) {

@@ -145,4 +145,6 @@ export const journald: DriverDefinition<JournaldOptions> = {
   writesLocalLog: (o) => !o.require,
   // journald can stop or restart under a running workload (the socket reconnects lazily): spool-dir keeps the lines meanwhile.
   spool: true,
+  // A journald that stopped reading (a full queue, never emptied) must not hold the run's end: stop and rm leave it draining.
+  daemon: true,
 };

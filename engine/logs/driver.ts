@@ -81,6 +81,12 @@ export interface DriverDefinition<O> {
    * after its run, as a remote one does (the spool is there for long outages).
    */
   readonly spool?: boolean;
+  /**
+   * A local daemon (journald): a run's end waits for its outlet while the daemon takes lines (so
+   * `logs` right after `wait` sees them all), and leaves it draining in the background once its
+   * sends fail, as a remote driver's: a daemon that stopped reading never holds stop or rm.
+   */
+  readonly daemon?: boolean;
 }
 
 /** A bad log option: the message names the key and what is accepted. */

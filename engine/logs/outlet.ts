@@ -24,6 +24,11 @@ export interface OutletOptions {
   name?: string;
   /** A remote server: the end of a run does not wait for this outlet to drain (it drains in the background). */
   remote?: boolean;
+  /**
+   * A local daemon (journald): the end of a run waits for this outlet while the daemon takes its
+   * lines, and leaves it draining in the background, as a remote one, once its sends fail.
+   */
+  daemon?: boolean;
   /** Called on every failed send (first: none failed since the last one that went through); the caller rate-limits what it prints. */
   onError?: (e: Error, first: boolean) => void;
   /**
@@ -62,6 +67,8 @@ export class Outlet {
   private idle: (() => void) | undefined;
   /** The last send failed: errors until the next success are one episode. */
   private failing = false;
+  /** whenFailing() callers, told when a send fails. */
+  private readonly failWaiters: (() => void)[] = [];
   /** Lines waiting for room in a full spool (blocking mode; bounded by the paused pipe). */
   private readonly pending: (readonly LogMessage[])[] = [];
   /** Line bytes of the memory batch being sent (still counted in `bytes`). */
@@ -81,6 +88,13 @@ export class Outlet {
 
   get name(): string { return this.opts.name ?? this.driver.name; }
   get remote(): boolean { return !!this.opts.remote; }
+  get daemon(): boolean { return !!this.opts.daemon; }
+
+  /** Resolves once a send fails (at once if the last one did): the server is not taking lines now. */
+  whenFailing(): Promise<void> {
+    if (this.failing) return Promise.resolve();
+    return new Promise((resolve) => this.failWaiters.push(resolve));
+  }
   /** With a spool: bytes of its files now (shared by the outlets of consecutive runs). */
   get spooledBytes(): number | undefined { return this.spool?.bytes; }
 
@@ -327,6 +341,7 @@ export class Outlet {
       this.stats.errors++;
       this.opts.onError?.(r.error, !this.failing);
       this.failing = true;
+      for (const w of this.failWaiters.splice(0)) w();
       if (r.status === 'fail') {
         this.stats.dropped['send-failed'] += batch.length;
         if (onDisk) this.skipSpooled(batch.length);

@@ -163,11 +163,21 @@ export class Workload {
     this.cgroup = undefined;
     this.oom = null;
     // Local outlets finish before the run counts as ended (logs right after wait see every line);
-    // remote ones drain in the background, so a down log server never holds stop, wait or rm.
-    const local = [...this.outlets.filter((o) => !o.remote), ...this.taps];
-    await Promise.all(local.map((o) => o.close()));
-    this.tally(this.outlets.filter((o) => !o.remote));
-    for (const o of this.outlets.filter((x) => x.remote)) {
+    // remote ones drain in the background, so a down log server never holds stop, wait or rm. A
+    // local daemon's (journald) is waited for while it takes lines, and drains in the background
+    // too once its sends fail (a journald that stopped reading).
+    const local = [...this.outlets.filter((o) => !o.remote && !o.daemon), ...this.taps];
+    const daemons = this.outlets.filter((o) => !o.remote && o.daemon);
+    const stuck = new Set<Outlet>();
+    await Promise.all([
+      ...local.map((o) => o.close()),
+      ...daemons.map(async (o) => {
+        const closing = o.close(REMOTE_DRAIN_MS);
+        if (await Promise.race([closing.then(() => false), o.whenFailing().then(() => true)])) stuck.add(o);
+      }),
+    ]);
+    this.tally(this.outlets.filter((o) => !o.remote && !stuck.has(o)));
+    for (const o of this.outlets.filter((x) => x.remote || stuck.has(x))) {
       this.draining.add(o);
       void o.close(REMOTE_DRAIN_MS).finally(() => { this.draining.delete(o); this.tally([o]); });
     }

@@ -1,9 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JournalSocket } from '../../drivers/journald/socket';
-import { TestAgent } from '../helpers/cli';
+import { TestAgent, eventually } from '../helpers/cli';
+import { inspectOf } from '../helpers/paced';
 
 /**
  * journald without a systemd-journald: what `create`/`run` refuse before anything exists (a bad
@@ -46,5 +48,26 @@ describe('journald: refusals at create, a journal that does not read, the cache 
     const lax = await agent.run(['create', '--name', 'nosock-lax', '--log-driver', 'journald', '--log-opt', `journald-socket=${missing}`, '--log-opt', 'journald-require=false', '--', 'true']);
     assert.equal(lax.code, 0, lax.stderr);
     assert.equal((await agent.run(['rm', 'nosock-lax'])).code, 0);
+  });
+
+  it('a journal socket nobody reads holds neither stop nor rm: the lines drain in the background', async () => {
+    const sock = path.join(agent.root, 'stuck.sock');
+    stuck = spawn('python3', ['-c', `import socket,time;s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM);s.bind(${JSON.stringify(sock)});time.sleep(600)`], { stdio: 'ignore' });
+    await eventually('the stuck socket is bound', async () => fs.existsSync(sock));
+    const r = await agent.run(['run', '-d', '--name', 'jstuck', '--log-driver', 'journald', '--log-opt', `journald-socket=${sock}`,
+      '--', 'sh', '-c', 'seq 2000; sleep 600']);
+    assert.equal(r.code, 0, r.stderr);
+    // Its sends fail (the queue stays full), so the workload is blocked on its pipe (mode=blocking).
+    await eventually('journald refusing lines', async () => fs.readFileSync(path.join(agent.root, 'agent.log'), 'utf8').includes('journald is not keeping up'), 250, 40);
+    const stop = await agent.run(['stop', '-t', '1', 'jstuck']);
+    assert.equal(stop.code, 0, stop.stderr);
+    // stop returned before the outlet's close gave up on the lines (10 s, then counted as closed):
+    // they are still queued, draining in the background as a remote driver's would.
+    const s = await inspectOf(agent, 'jstuck');
+    assert.equal(s.running, false);
+    assert.equal(s.stats.Dropped['journald']?.['closed'], 0, JSON.stringify(s.stats));
+    const rm = await agent.run(['rm', 'jstuck']);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.deepEqual(await names(), []);
   });
 });
