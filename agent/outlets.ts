@@ -7,6 +7,9 @@ import { spoolDirOf } from '../engine/logs/spoolopts';
 import { PlannedOutlet } from './logplan';
 import { SpoolOwner } from './spools';
 
+/** The outlet name of corral's local json-file cache, in stats and metrics. */
+const CACHE_OUTLET = 'cache';
+
 /** The agent's open spools and `<data-root>/spool` (what `spool-dir=default` means). */
 export interface SpoolAccess {
   set: SpoolSet;
@@ -36,11 +39,14 @@ export async function openOutlets(
         spool?.unref();
         throw e;
       }
+      // A driver that opened the local cache instead of itself (journald-require=false without
+      // journald) counts its lines as `cache`: they never reached the driver's own store.
+      const name = driver.name === p.def.name ? p.name : CACHE_OUTLET;
       const onError = (e: Error, first: boolean) => {
-        warn(`${p.name}: ${e.message}`);
-        if (first && !p.remote) event('log-write-error', { driver: p.name, error: e.message });
+        warn(`${name}: ${e.message}`);
+        if (first && !p.remote) event('log-write-error', { driver: name, error: e.message });
       };
-      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, retry: p.def.retry, name: p.name, remote: p.remote, daemon: p.def.daemon === true && !p.remote, onError, spool }));
+      opened.push(new Outlet(driver, { delivery: p.delivery, batch: p.def.batch, retry: p.def.retry, name, remote: p.remote, daemon: p.def.daemon === true && !p.remote, onError, spool }));
     }
     return opened;
   } catch (e) {

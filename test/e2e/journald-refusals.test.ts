@@ -50,6 +50,17 @@ describe('journald: refusals at create, a journal that does not read, the cache 
     assert.equal((await agent.run(['rm', 'nosock-lax'])).code, 0);
   });
 
+  it('journald-require=false without journald: the lines are counted as sent to the cache, not to journald', async () => {
+    const missing = path.join(agent.root, 'none.sock');
+    const r = await agent.run(['run', '--name', 'fallback', '--log-driver', 'journald', '--log-opt', `journald-socket=${missing}`, '--log-opt', 'journald-require=false', '--', 'echo', 'kept']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await agent.run(['logs', 'fallback'])).stdout, 'kept\n');
+    const { stats } = await inspectOf(agent, 'fallback');
+    // Sent is the workload's (first) driver's count: journald got none of them.
+    assert.deepEqual([stats.Sent, stats.SentBy], [0, { cache: 1 }], JSON.stringify(stats));
+    assert.equal((await agent.run(['rm', 'fallback'])).code, 0);
+  });
+
   it('a journal socket nobody reads holds neither stop nor rm: the lines drain in the background', async () => {
     const sock = path.join(agent.root, 'stuck.sock');
     stuck = spawn('python3', ['-c', `import socket,time;s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM);s.bind(${JSON.stringify(sock)});time.sleep(600)`], { stdio: 'ignore' });
