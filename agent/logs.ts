@@ -15,6 +15,8 @@ export function readerFor(w: Workload, logPath: string): { reader: LogReader; li
   if (journal) return journal;
   if (!logPath) {
     const types = w.spec.logConfigs.map((c) => c.type).join(', ');
+    // Docker's own message for `logs` with the none driver, and why.
+    if (types === 'none') throw new ApiError(501, 'configured logging driver does not support reading: the none driver keeps no log');
     throw new ApiError(501, `configured logging driver "${types}" does not support reading (its local cache is disabled: cache-disabled=true)`);
   }
   const live = w.liveDrivers().find((d): d is JsonFileDriver => d instanceof JsonFileDriver);

@@ -119,4 +119,12 @@ describe('corral logs', () => {
     assert.equal(r.stdout, 'one\ntwo\n');
     assert.match(r.stderr, /warning/);
   });
+
+  it('--log-driver none: logs says the none driver keeps no log (Docker\'s message), not that a cache was disabled', async () => {
+    assert.equal((await agent.run(['run', '--name', 'nolog', '--log-driver', 'none', '--', 'echo', 'gone'])).code, 0);
+    const r = await agent.run(['logs', 'nolog']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /configured logging driver does not support reading: the none driver keeps no log/);
+    assert.doesNotMatch(r.stderr, /cache-disabled/);
+  });
 });
