@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream';
 
 /** Where `node web/build.js` puts the page: <repo>/dist/web (this file runs from <repo>/dist/agent/web). */
 export const DEFAULT_WEB_ROOT = path.join(__dirname, '..', '..', 'web');
@@ -64,5 +65,7 @@ export function serveStatic(root: string, urlPath: string, req: http.IncomingMes
     'cache-control': 'no-cache',
   });
   if (req.method === 'HEAD') { res.end(); return; }
-  fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  // pipeline, not pipe: a client that goes before the end closes the file too (else one fd
+  // leaked per aborted request); a read error ends the response.
+  pipeline(fs.createReadStream(file), res, () => undefined);
 }
