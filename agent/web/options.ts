@@ -30,7 +30,7 @@ export function localUrl(a: WebAddr): string {
 }
 
 /**
- * The token from `--web-token`, `--web-token-file` (first line) or env CORRAL_WEB_TOKEN, in that
+ * The token from `--web-token`, `--web-token-file` (first line, trailing whitespace trimmed) or env CORRAL_WEB_TOKEN, in that
  * order; undefined for none. One of the flags with the other is refused.
  */
 export function webToken(flag: string | undefined, file: string | undefined, env: string | undefined): string | undefined {
@@ -38,11 +38,13 @@ export function webToken(flag: string | undefined, file: string | undefined, env
   let token = flag;
   if (file !== undefined) {
     try {
-      token = fs.readFileSync(file, 'utf8').split('\n')[0]!.replace(/\r$/, '');
+      // Trailing blanks (an editor's, a CR of a DOS file) are not part of the token.
+      token = fs.readFileSync(file, 'utf8').split('\n')[0]!.replace(/\s+$/, '');
     } catch (e) {
       throw new Error(`invalid value "${file}" for --web-token-file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     if (!token) throw new Error(`invalid value "${file}" for --web-token-file: the file's first line is empty`);
+    if (!/^[!-~]{1,1024}$/.test(token)) throw new Error(`invalid value "${file}" for --web-token-file: the file's first line must be the token alone, 1 to 1024 printable ASCII characters without spaces`);
   }
   token ??= env || undefined;
   if (token !== undefined && !/^[!-~]{1,1024}$/.test(token)) {

@@ -36,7 +36,7 @@ describe('web view auth', () => {
     assert.equal(a.login('wrong'), undefined);
     assert.equal(a.login(42), undefined);
     const set = a.login('s3cret-token')!;
-    assert.match(set, new RegExp(`^${COOKIE}=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/$`));
+    assert.match(set, new RegExp(`^${COOKIE}=[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/$`));
     assert.ok(!set.includes('s3cret-token'));
     const value = cookieValue(set, COOKIE)!;
     assert.equal(a.allows(req({ cookie: `other=1; ${COOKIE}=${value}` })), true);
@@ -44,6 +44,19 @@ describe('web view auth', () => {
     // Another agent (another key) does not take this agent's cookie.
     assert.equal(new WebAuth('s3cret-token').allows(req({ cookie: `${COOKIE}=${value}` })), false);
     assert.match(a.logout(), /^corral_web=; .*Max-Age=0/);
+  });
+
+  it('logout revokes that login\'s cookie only; at most maxSessions logins are kept, the oldest dropped', () => {
+    const a = new WebAuth('s3cret-token', 3);
+    const cookies = [1, 2, 3, 4].map(() => `${COOKIE}=${cookieValue(a.login('s3cret-token'), COOKIE)}`);
+    assert.equal(new Set(cookies).size, 4, 'every login is a new session');
+    assert.deepEqual(cookies.map((cookie) => a.allows(req({ cookie }))), [false, true, true, true]);
+    assert.match(a.logout(req({ cookie: cookies[1]! })), /^corral_web=; .*Max-Age=0/);
+    assert.deepEqual(cookies.map((cookie) => a.allows(req({ cookie }))), [false, false, true, true]);
+    // A forged session id with another's MAC is refused.
+    const [, mac] = cookieValue(cookies[2], COOKIE)!.split('.');
+    assert.equal(a.allows(req({ cookie: `${COOKIE}=AAAAAAAAAAAAAAAAAAAAAA.${mac}` })), false);
+    assert.equal(a.allows(req({ authorization: 'Bearer s3cret-token' })), true, 'Bearer is untouched by logout');
   });
 
   it('refuses an empty token', () => {
@@ -79,6 +92,11 @@ describe('web view options', () => {
       fs.writeFileSync(file, '\n');
       assert.throws(() => webToken(undefined, file, undefined), /first line is empty/);
       assert.throws(() => webToken('has space', undefined, undefined), /printable ASCII characters without spaces/);
+      // Trailing blanks and a DOS line end are not part of the token; a space inside is named as the file's fault.
+      fs.writeFileSync(file, 'tok-with-trailing  \t\r\nignored\n');
+      assert.equal(webToken(undefined, file, undefined), 'tok-with-trailing');
+      fs.writeFileSync(file, 'two words\n');
+      assert.throws(() => webToken(undefined, file, undefined), new RegExp(`invalid value "${file}" for --web-token-file: the file's first line must be the token alone`));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
