@@ -16,7 +16,12 @@ export function responseTap(res: ServerResponse): Outlet {
       if (res.destroyed) return { status: 'ok' };
       let text = '';
       for (const m of batch) text += encodeMessage(m);
-      if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(text)) {
+        // Whichever comes first; then the other listener goes, else every full socket left one behind.
+        const done = new AbortController();
+        await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]).catch(() => undefined);
+        done.abort();
+      }
       return { status: 'ok' };
     },
     async close() {},
