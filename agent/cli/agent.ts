@@ -14,7 +14,9 @@ interface WebFlags { webAddr: string; webAllowControl?: boolean; webToken?: stri
 function webOptionsOf(o: WebFlags, readToken = true) {
   const addr = parseWebAddr(o.webAddr);
   if (!addr) {
-    if (o.webAllowControl || o.webToken !== undefined || o.webTokenFile !== undefined) throw new Error('--web-allow-control and --web-token need --web-addr HOST:PORT (the web view is off)');
+    // Named as given: only the flags that were set, each once.
+    const given = [o.webAllowControl && '--web-allow-control', o.webToken !== undefined && '--web-token', o.webTokenFile !== undefined && '--web-token-file'].filter((f): f is string => !!f);
+    if (given.length) throw new Error(`${given.length > 1 ? `${given.slice(0, -1).join(', ')} and ${given.at(-1)} need` : `${given[0]} needs`} --web-addr HOST:PORT (the web view is off)`);
     return undefined;
   }
   const token = webToken(o.webToken, readToken ? o.webTokenFile : undefined, process.env['CORRAL_WEB_TOKEN']);

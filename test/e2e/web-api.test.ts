@@ -425,6 +425,6 @@ describe('corral web without a web view', { skip: V1 ? false : 'needs root and c
     assert.equal(JSON.parse(info.stdout).WebAddr, 'off');
     const flags = await agent.run(['agent', '--web-allow-control']);
     assert.equal(flags.code, 125);
-    assert.match(flags.stderr, /need --web-addr/);
+    assert.match(flags.stderr, /--web-allow-control needs --web-addr/);
   });
 });
