@@ -5,6 +5,7 @@ import { Sampler, Snapshot } from '../engine/snapshot';
 import { snapshotJson } from './stats';
 import { LogReader, ReadOptions } from '../engine/logs/reader';
 import { Workload } from '../engine/workloads/supervisor';
+import { MAX_STOP_TIMEOUT_SEC, STOP_TIMEOUT_RANGE } from '../engine/workloads/stoptimeout';
 import { ApiServer } from './api/server';
 import { createRequestOf, updateResourcesOf } from './api/requests';
 import { encodeMessage } from './api/logwire';
@@ -18,11 +19,24 @@ import { responseTap } from './streamtap';
 const REF = /^\/workloads\/([^/]+)$/;
 const on = (action: string) => new RegExp(`^/workloads/([^/]+)/${action}$`);
 
-export function intParam(q: URLSearchParams, key: string, dflt?: number): number | undefined {
+export interface IntRange { min: number; max: number; /** What the range means, for the error; default "a whole number from min to max". */ expected?: string }
+
+const ANY_INT: IntRange = { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
+
+/** A whole-number query parameter within range (default: any exact integer); 400 naming the parameter otherwise. */
+export function intParam(q: URLSearchParams, key: string, dflt?: number, range: IntRange = ANY_INT): number | undefined {
   const v = q.get(key);
   if (v === null || v === '') return dflt;
-  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value "${v}" for ${key}: expected a whole number`);
-  return Number(v);
+  const n = Number(v);
+  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    throw badRequest(`invalid value "${v}" for ${key}: expected ${range.expected ?? `a whole number from ${range.min} to ${range.max}`}`);
+  }
+  return n;
+}
+
+/** `t` of stop/restart: seconds before SIGKILL (default 10), -1 for none; 400 beyond what a timer holds. */
+export function stopTimeoutParam(q: URLSearchParams): number {
+  return intParam(q, 't', 10, { min: -1, max: MAX_STOP_TIMEOUT_SEC, expected: STOP_TIMEOUT_RANGE })!;
 }
 
 function nsParam(q: URLSearchParams, key: string): bigint | undefined {
@@ -85,8 +99,8 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
       res.end(JSON.stringify({ exit: code }) + '\n');
       return undefined;
     })
-    .route('POST', on('stop'), async (_q, _r, { ref, query }) => { await m.get(ref).stop(intParam(query, 't', 10)!); return {}; })
-    .route('POST', on('restart'), async (_q, _r, { ref, query }) => { await restartWorkload(m.get(ref), intParam(query, 't', 10)!); return {}; })
+    .route('POST', on('stop'), async (_q, _r, { ref, query }) => { await m.get(ref).stop(stopTimeoutParam(query)); return {}; })
+    .route('POST', on('restart'), async (_q, _r, { ref, query }) => { await restartWorkload(m.get(ref), stopTimeoutParam(query)); return {}; })
     .route('POST', on('kill'), async (_q, _r, { ref, query }) => {
       const sig = query.get('signal') || 'SIGKILL';
       const signal = /^\d+$/.test(sig) ? Number(sig) : (sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`);
@@ -158,11 +172,19 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
     });
 }
 
+/** Workloads between the stop and the start of a restart: a log follow waits for them instead of ending. */
+export const restartsUnderWay = new WeakSet<Workload>();
+
 /** `restart`: stop (SIGKILL after timeoutSec), wait for the run to end, start again. */
 export async function restartWorkload(w: Workload, timeoutSec: number): Promise<void> {
-  await w.stop(timeoutSec);
-  await w.runEnded();
-  await w.start();
+  restartsUnderWay.add(w);
+  try {
+    await w.stop(timeoutSec);
+    await w.runEnded();
+    await w.start();
+  } finally {
+    restartsUnderWay.delete(w);
+  }
 }
 
 /** A log as NDJSON records, with tail/since/until/follow from the query; follows only a `live` one. */

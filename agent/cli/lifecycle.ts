@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { CliContext } from './context';
+import { STOP_TIMEOUT_RANGE, validStopTimeout } from '../../engine/workloads/stoptimeout';
 
 /** The verbs that act on workloads by reference; each prints what Docker's counterpart prints. */
 
@@ -20,9 +21,10 @@ function simple(program: Command, ctx: () => CliContext, name: string, descripti
     });
 }
 
+/** -t/--time of stop and restart: seconds before SIGKILL, -1 for none (as Docker), at most what a timer holds. */
 function seconds(text: string | boolean | undefined): number {
   if (text === undefined || typeof text === 'boolean') return 10;
-  if (!/^-?\d+$/.test(text)) throw new Error(`invalid value "${text}" for --time: expected whole seconds`);
+  if (!/^-?\d+$/.test(text) || !validStopTimeout(Number(text))) throw new Error(`invalid value "${text}" for --time: expected ${STOP_TIMEOUT_RANGE}`);
   return Number(text);
 }
 
@@ -34,11 +36,11 @@ export function registerLifecycle(program: Command, ctx: () => CliContext): void
   simple(program, ctx, 'stop', 'stop workloads: SIGTERM, then SIGKILL after a grace period', async (ref, o) => {
     await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/stop?t=${seconds(o['time'])}`);
     return ref;
-  }).option('-t, --time <seconds>', 'seconds to wait before killing', '10');
+  }).option('-t, --time <seconds>', 'seconds to wait before killing (-1: never kill)', '10');
   simple(program, ctx, 'restart', 'restart workloads', async (ref, o) => {
     await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/restart?t=${seconds(o['time'])}`);
     return ref;
-  }).option('-t, --time <seconds>', 'seconds to wait before killing', '10');
+  }).option('-t, --time <seconds>', 'seconds to wait before killing (-1: never kill)', '10');
   simple(program, ctx, 'kill', 'send a signal to workloads', async (ref, o) => {
     await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/kill?signal=${encodeURIComponent(String(o['signal']))}`);
     return ref;

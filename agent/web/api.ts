@@ -3,7 +3,7 @@ import { Sampler } from '../../engine/snapshot';
 import { ApiError, conflict } from '../errors';
 import { AgentEvent, EventLog } from '../events';
 import { WorkloadManager } from '../manager';
-import { intParam, restartWorkload } from '../routes';
+import { restartWorkload, stopTimeoutParam } from '../routes';
 import { Watcher } from '../watch';
 import { RowsFeed } from './feed';
 import { HISTORY_SECONDS } from './history';
@@ -42,7 +42,7 @@ export function apiRoutes(d: WebApiDeps): ApiRoute[] {
     if (!d.allowControl) throw new ApiError(403, 'control is off: start the agent with --web-allow-control');
     // A cross-site form cannot set a header: this keeps other sites from driving the buttons.
     if (req.headers['x-corral-web'] !== '1') throw new ApiError(403, 'control requests need the header X-Corral-Web: 1');
-    const t = intParam(query, 't', 10)!;
+    const t = stopTimeoutParam(query);
     await act(ref, t);
     return { status: 204 };
   };

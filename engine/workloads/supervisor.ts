@@ -215,7 +215,7 @@ export class Workload {
   }
 
   /**
-   * SIGTERM to the whole group, SIGKILL after timeoutSec. A stop by the user keeps the restart
+   * SIGTERM to the whole group, SIGKILL after timeoutSec (never when it is negative). A stop by the user keeps the restart
    * policy out of it (and unless-stopped stays down across agent restarts); the agent's own
    * shutdown does not count as one.
    */
@@ -234,7 +234,9 @@ export class Workload {
     if (!proc || !this.running) { this.deps.changed(this); return; }
     const exited = this.wait();
     proc.signalGroup('SIGTERM');
-    const timer = setTimeout(() => proc.signalGroup('SIGKILL'), Math.max(0, timeoutSec) * 1000);
+    // A negative timeout: no SIGKILL, wait for the exit (Docker's -1). A timer can't hold more than
+    // 2^31-1 ms (it would fire at once): the API refuses longer, and this clamps in case.
+    const timer = timeoutSec < 0 ? undefined : setTimeout(() => proc.signalGroup('SIGKILL'), Math.min(timeoutSec * 1000, 0x7fffffff));
     await exited;
     clearTimeout(timer);
     this.deps.event(this, 'stop');
