@@ -111,7 +111,7 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
       manager, watcher, events, sampler, feed, hostname, version: corralVersion(), intervalMs: SAMPLE_INTERVAL_MS, allowControl: o.web.allowControl,
     });
     await web.listen();
-    log(`web view on http://${authority(o.web.addr)}/${o.web.allowControl ? ' (control buttons on)' : ''}`);
+    log(`web view on http://${authority(web.addr)}/${o.web.allowControl ? ' (control buttons on)' : ''}`);
     if (!o.web.token && !isLoopback(o.web.addr.host)) log(`warning: the web view listens on ${o.web.addr.host}, not loopback, without a token: anyone who can reach it sees every workload and its logs (set --web-token-file)`);
   }
   const api = new ApiServer();
@@ -120,7 +120,7 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
   registerSystemRoutes(api, {
     manager, store, cgroups, dataRoot: o.dataRoot, cgroupParent: o.cgroupParent, holder, hostname,
     metricsAddr: o.metricsAddr ? `${o.metricsAddr.host}:${o.metricsAddr.port}` : 'off',
-    webAddr: o.web ? authority(o.web.addr) : 'off',
+    webAddr: web ? authority(web.addr) : 'off', // the bound port, also for --web-addr HOST:0
   });
   await api.listen(socket);
   log(applySocketGroup(socket, o.socketGroup ?? DEFAULT_SOCKET_GROUP));
@@ -136,6 +136,9 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
+    // The web view first: its streams (a log follow above all) end before the workloads are let go.
+    feed?.stop();
+    await web?.close();
     if (o.liveRestore) {
       log('stopping: leaving workloads running (live restore)');
       await manager.detachAll();
@@ -143,8 +146,6 @@ export async function runAgent(o: AgentOptions): Promise<{ stop(): Promise<void>
       log('stopping: stopping workloads');
       await manager.stopAll(10);
     }
-    feed?.stop();
-    await web?.close();
     sampler.stop();
     watcher.stop();
     metrics?.closeAllConnections();

@@ -65,14 +65,18 @@ class Batcher {
 }
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  if (signal.aborted) { resolve(); return; }
   const t = setTimeout(done, ms);
   function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
   signal.addEventListener('abort', done, { once: true });
 });
 
 /**
- * A workload's log as SSE. With follow it goes on across stops and restarts (waiting for the
- * workload to run again, then reading from after the last line sent) until the client closes.
+ * A workload's log as SSE. With follow it goes on across restarts (waiting for the workload to
+ * run again, then reading from after the last line sent) until the client closes, or until the
+ * workload has exited for good (its restart policy won't start it again) or was removed: then
+ * `end`, as `corral logs -f` ends. A workload that runs on without a live log (the agent let go
+ * of it: live restore) is looked at again every REVIVE_MS, never re-read in a loop.
  * Back-pressure: while the socket is full no more is read, so a slow page costs no memory.
  */
 export async function streamLogEvents(res: http.ServerResponse, target: () => Named, q: URLSearchParams): Promise<void> {
@@ -95,17 +99,25 @@ export async function streamLogEvents(res: http.ServerResponse, target: () => Na
       }
       batch.flush();
       if (!follow || signal.aborted || o.until !== undefined) break;
-      // The run ended: wait for the next one and carry on after what was sent.
+      // The run ended (or its log stopped being live): wait for a live log and carry on after what was sent.
       const since = last !== undefined ? last + 1n : BigInt(Date.now()) * 1_000_000n;
+      // Looked at after a pause, never at once: a log that stopped being live while the workload
+      // runs on (live restore lets go of it) would else be read again and again, never yielding.
       let next: Named | undefined;
       while (!signal.aborted) {
-        try { next = target(); } catch { next = undefined; break; } // removed: nothing more to follow
-        if (next.running()) break;
         await sleep(REVIVE_MS, signal);
+        if (signal.aborted) break;
+        try { next = target(); } catch { next = undefined; break; } // removed: nothing more to follow
+        if (next.running()) {
+          ({ reader, live } = next.log());
+          if (live) break;
+        } else if (next.ended()) {
+          next = undefined; // exited for good: nothing more to follow
+          break;
+        }
       }
       if (!next || signal.aborted) break;
-      ({ reader, live } = next.log());
-      o = { since: o.since !== undefined && o.since > since ? o.since : since, follow: live };
+      o = { since: o.since !== undefined && o.since > since ? o.since : since, follow: true };
     }
   } catch (e) {
     batch.flush();
@@ -117,10 +129,13 @@ export async function streamLogEvents(res: http.ServerResponse, target: () => Na
   }
 }
 
-/** The download: `<RFC3339Nano> <stream> <line>\n` per line, only those containing `q` if given. */
+/**
+ * The download: `<RFC3339Nano> <stream> <line>\n` per line, only those containing `q` if given,
+ * ignoring case as the page's search does.
+ */
 export async function downloadLog(req: http.IncomingMessage, res: http.ServerResponse, target: Named, q: URLSearchParams): Promise<void> {
   const opts = readOptionsOf(q, BigInt(Date.now()) * 1_000_000n);
-  const needle = q.get('q') ?? '';
+  const needle = (q.get('q') ?? '').toLowerCase();
   const { reader } = target.log();
   const abort = new AbortController();
   req.once('close', () => abort.abort());
@@ -133,7 +148,7 @@ export async function downloadLog(req: http.IncomingMessage, res: http.ServerRes
   let chunk = '';
   for await (const m of reader.read({ ...opts, follow: false }, abort.signal)) {
     const text = m.line.toString('utf8');
-    if (needle && !text.includes(needle)) continue;
+    if (needle && !text.toLowerCase().includes(needle)) continue;
     chunk += `${formatRFC3339Nano(m.time)} ${m.stream} ${text}\n`;
     if (chunk.length >= 64 * 1024) { await write(res, chunk); chunk = ''; }
   }

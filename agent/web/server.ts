@@ -54,6 +54,8 @@ export class WebServer {
   private readonly routes: ApiRoute[];
   private readonly auth: WebAuth;
   private readonly root: string;
+  /** Answers not closed yet (streams included). */
+  private readonly answering = new Set<http.ServerResponse>();
 
   constructor(private readonly o: WebOptions, deps: WebApiDeps) {
     this.auth = new WebAuth(o.token);
@@ -70,12 +72,25 @@ export class WebServer {
     });
   }
 
+  /** Where it listens: the port bound, also for --web-addr HOST:0 (after listen()). */
+  get addr(): WebAddr {
+    const a = this.server.address();
+    return { host: this.o.addr.host, port: a && typeof a === 'object' ? a.port : this.o.addr.port };
+  }
+
+  /**
+   * Ends every connection and waits until each open answer has seen its close, so every stream
+   * (a log follow above all) has stopped by then, not some ticks later.
+   */
   async close(): Promise<void> {
+    const closed = [...this.answering].map((res) => new Promise((r) => res.once('close', r)));
     this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+    await Promise.all([...closed, new Promise((r) => this.server.close(r))]);
   }
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    this.answering.add(res);
+    res.once('close', () => this.answering.delete(res));
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
     // The path as sent: URL() would resolve `..` before static.ts could refuse it.
     const raw = req.url ?? '/';
@@ -111,7 +126,7 @@ export class WebServer {
 
   private async login(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<void> {
     if (req.method !== 'POST') throw new ApiError(405, `${pathname} takes POST`);
-    if (pathname === '/logout') { answer(res, 204, undefined, { 'set-cookie': this.auth.logout() }); return; }
+    if (pathname === '/logout') { answer(res, 204, undefined, { 'set-cookie': this.auth.logout(req) }); return; }
     if (!this.auth.enabled) { answer(res, 200, { login: 'not required' }); return; }
     const body = await readBody(req);
     const cookie = this.auth.login((body as { token?: unknown } | null)?.token);

@@ -4,6 +4,7 @@ import { openJsonFileReader, pathSource } from '../../drivers/json-file/reader';
 import { ApiError, notFound } from '../errors';
 import { readerFor } from '../logs';
 import { WorkloadManager } from '../manager';
+import { restartsUnderWay } from '../routes';
 import { Watcher } from '../watch';
 
 /** A workload the page names, corral's own or watched, with what the page may do with it. */
@@ -13,6 +14,8 @@ export interface Named {
   readOnly: boolean;
   /** Running now (a follow waits for this after a stop). */
   running(): boolean;
+  /** Not running, and nothing will start it again by itself (restart policy, a restart under way): a follow ends. */
+  ended(): boolean;
   /** Its log: `live` when the reader can follow it. Throws 501 when there is no local log to read. */
   log(): { reader: LogReader; live: boolean };
   /** Corral's own only. */
@@ -35,6 +38,7 @@ export class WorkloadFinder {
       return {
         id: w.spec.id, name: w.spec.name, readOnly: false, workload: w,
         running: () => w.running,
+        ended: () => !w.running && w.state.status !== 'restarting' && !restartsUnderWay.has(w),
         log: () => readerFor(w, this.m.logPath(w)),
       };
     }
@@ -43,6 +47,7 @@ export class WorkloadFinder {
     return {
       id: watched.info.id, name: watched.info.name, readOnly: true,
       running: () => watched.running,
+      ended: () => false, // its restart policy is not ours to know: followed until removed
       log: () => {
         if (!watched.info.logPath) throw new ApiError(501, watched.info.logNote);
         const reader = openJsonFileReader(pathSource(watched.info.logPath));
