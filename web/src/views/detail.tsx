@@ -123,7 +123,7 @@ export function DetailView({ wref, info, frame, events }: { wref: string; info: 
         <div><dt>Uptime</dt><dd>{duration(row.uptime)}</dd></div>
       </dl>
       {error ? <p class="error">history: {error}</p> : hist ? <Graphs hist={hist} /> : <p class="muted">Loading the last 15 minutes…</p>}
-      <LogsPanel key={row.id} id={row.id} name={row.name} />
+      <LogsPanel key={row.id} id={row.id} name={row.name} running={row.state === 'running'} />
       <h3>Events</h3>
       <EventList events={mine} compact />
     </section>

@@ -57,9 +57,9 @@ function highlight(line: string, q: string): ComponentChildren {
   return out;
 }
 
-type Status = 'loading' | 'following' | 'done' | 'error';
+type Status = 'loading' | 'following' | 'done' | 'ended' | 'error';
 
-export function LogsPanel({ id, name }: { id: string; name: string }) {
+export function LogsPanel({ id, name, running }: { id: string; name: string; running: boolean }) {
   const [follow, setFollow] = useState(true);
   const [since, setSince] = useState('');
   const [sinceInput, setSinceInput] = useState('');
@@ -91,7 +91,8 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
     const close = openStream(url, {
       line: (d) => { failures.current = 0; buf.current.push([JSON.parse(d) as LogLine]); schedule(); },
       lines: (d) => { failures.current = 0; buf.current.push(JSON.parse(d) as LogLine[]); schedule(); },
-      end: () => { close(); setStatus('done'); repaint((n) => n + 1); },
+      // A follow ends when the workload exited for good: 'ended', and followed again once it runs (below).
+      end: () => { close(); setStatus(follow ? 'ended' : 'done'); repaint((n) => n + 1); },
       // Lines the agent could not deliver (a corrupt entry, lines rotated away before it read them).
       warning: (d) => { const w = JSON.parse(d) as { text: string; count: number | null }; setWarning(w.count ? `${w.text} (${w.count})` : w.text); },
     }, () => {
@@ -118,6 +119,14 @@ export function LogsPanel({ id, name }: { id: string; name: string }) {
     if (follow) setStatus('following');
     return () => { stopped = true; close(); clearTimeout(timer); clearTimeout(retry); };
   }, [id, since, follow, generation]);
+
+  // A follow that ended (the workload exited for good) starts again when the row turns running again.
+  const wasRunning = useRef(running);
+  useEffect(() => {
+    const started = running && !wasRunning.current;
+    wasRunning.current = running;
+    if (started && follow && status === 'ended') setGeneration((g) => g + 1);
+  }, [running]);
 
   // While the user reads older lines of a followed log, the view holds still (the buffer keeps
   // filling and dropping its oldest lines, which would slide the text away under the reader).
