@@ -32,8 +32,11 @@ export interface SupervisorDeps {
   changed(w: Workload): void;
   /** Lifecycle events (start, die, restart, ...) for the agent's event stream. */
   event(w: Workload, action: string, attrs?: Record<string, string>): void;
-  /** The run ended and no restart follows (auto-remove hooks in here). */
-  finished(w: Workload): void;
+  /**
+   * The run ended and no restart follows, or a start failed (auto-remove hooks in here); start()
+   * waits for what it returns, so a failed start of an auto-remove workload is gone when it throws.
+   */
+  finished(w: Workload): void | Promise<void>;
   /** The workload's own folder (its output FIFOs and exit file live there). */
   dir: string;
   /** The holder binary that lets workloads outlive the agent; undefined: plain children (no live restore). */
@@ -81,7 +84,13 @@ export class Workload {
     if (this.running) return;
     this.clearRestart();
     this.state.stoppedByUser = false;
-    await this.launch();
+    try {
+      await this.launch();
+    } catch (e) {
+      // As dockerd: a `run --rm` whose command cannot start leaves no Created workload behind.
+      await this.deps.finished(this);
+      throw e;
+    }
   }
 
   /** A start under way: stop() waits for it, so a run that begins while stopping is stopped too, not left behind. */
