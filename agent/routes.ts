@@ -126,6 +126,8 @@ export function registerRoutes(api: ApiServer, m: WorkloadManager, events: Event
         throw badRequest('invalid filters: expected JSON like {"event":["die"]} (each key a list of texts)');
       }
       for (const k of Object.keys(filters)) if (!FILTER_KEYS.includes(k)) throw badRequest(`invalid filter '${k}' (accepted: ${FILTER_KEYS.join(', ')})`);
+      // An empty value matches nothing, for every key: a typo (host=$UNSET) that would wait forever.
+      for (const [k, vs] of Object.entries(filters)) if (vs.includes('')) throw badRequest(`invalid filter '${k}=': the value is empty (expected ${k}=VALUE)`);
       const f = { since: nsParam(query, 'since'), until: nsParam(query, 'until'), filters };
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       const live: AgentEvent[] = [];
