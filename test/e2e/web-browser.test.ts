@@ -243,6 +243,7 @@ describe('web view in Chromium', { skip: SKIP }, () => {
       await shot(page, 'control');
       await stop.click();
       await page.locator('[data-testid=detail-state]', { hasText: 'exited' }).waitFor(WAIT);
+      assert.equal((await page.locator('[data-testid=detail-mem]').textContent())!.trim(), '-- / --', 'an exited workload has no memory limit to show');
       const [state] = JSON.parse((await agent.run(['inspect', 'sleeper'])).stdout) as { State: { Status: string; Running: boolean } }[];
       assert.equal(state!.State.Running, false, 'the agent stopped it');
 

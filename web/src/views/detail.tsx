@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { getJson, post, workloadPath } from '../api';
-import { bytes, count, duration, pct, rate, shortId } from '../format';
+import { bytes, count, duration, memLimitOf, pct, rate, shortId } from '../format';
 import type { AgentEvent, History, Info, Row, RowsFrame, Sample } from '../types';
 import { Graph } from './graph';
 import { LogsPanel } from './logs';
@@ -102,6 +102,7 @@ export function DetailView({ wref, info, frame, events }: { wref: string; info: 
   if (!frame) return <section class="detail"><p class="muted">Waiting for the agent…</p></section>;
   if (!row) return <section class="detail"><p class="error" data-testid="not-found">No workload "{wref}". <a href="#/">Back to the list</a></p></section>;
 
+  const memLimit = memLimitOf(row);
   return (
     <section class="detail" data-testid="detail" data-id={row.id}>
       <header class="detail-head">
@@ -114,7 +115,7 @@ export function DetailView({ wref, info, frame, events }: { wref: string; info: 
       </header>
       <dl class="facts">
         <div><dt>CPU</dt><dd>{pct(row.cpuPercent)}{row.cpuOfLimitPercent !== null ? ` (${pct(row.cpuOfLimitPercent)} of limit)` : ''}</dd></div>
-        <div><dt>Memory</dt><dd>{bytes(row.memUsage)} / {bytes(row.memLimit)} ({pct(row.memPercent)})</dd></div>
+        <div><dt>Memory</dt><dd data-testid="detail-mem">{bytes(row.memUsage)} / {bytes(memLimit)}{memLimit !== null ? ` (${pct(row.memPercent)})` : ''}</dd></div>
         <div><dt>Throttled</dt><dd>{pct(row.throttledPercent)}</dd></div>
         <div><dt>PIDs</dt><dd>{count(row.pids)}{row.pidsLimit ? ` / ${row.pidsLimit}` : ''}</dd></div>
         <div><dt>I/O</dt><dd>{rate(row.readRate)} read, {rate(row.writeRate)} write</dd></div>
