@@ -286,10 +286,10 @@ describe('web view and --live-restore', { skip: V1 ? false : 'needs root and cgr
         if (agent.running) await agent.stopAgent('SIGKILL');
       }
       assert.ok(fs.existsSync(`/proc/${pid}`), 'the workload still runs (live restore)');
-      // The next agent adopts it; then it goes.
-      await agent.start();
-      assert.equal((await agent.run(['rm', '-f', 't2'])).code, 0);
     } finally {
+      // The next agent adopts the workload (whatever failed above); then it goes.
+      if (!agent.running) await agent.start();
+      assert.equal((await agent.run(['rm', '-f', 't2'])).code, 0);
       await agent.stop();
     }
   });
