@@ -138,16 +138,19 @@ export class Outlet {
     }
     // Disk from here on; what memory holds goes first while it can (so it survives a crash too).
     this.spill();
-    if (!this.pending.length && s.append(msgs)) {
+    // As much as fits goes in (a pipe chunk can be larger than the room left); the rest waits or drops.
+    const rest = this.pending.length ? msgs : msgs.slice(s.appendSome(msgs));
+    if (!rest.length) {
       this.kick();
       return true;
     }
     if (this.opts.delivery.mode === 'blocking') {
-      this.pending.push(msgs);
+      this.pending.push(rest);
       this.kick();
       return false;
     }
-    this.stats.dropped['spool-full'] = (this.stats.dropped['spool-full'] ?? 0) + msgs.length;
+    if (rest.length < msgs.length) this.kick();
+    this.stats.dropped['spool-full'] = (this.stats.dropped['spool-full'] ?? 0) + rest.length;
     return true;
   }
 
@@ -310,7 +313,14 @@ export class Outlet {
         this.queueBytes.push(size);
         this.bytes += size;
         this.stats.queuedBytes = this.bytes;
-      } else if (!s.append(next)) break;
+      } else {
+        const n = s.appendSome(next);
+        if (n) moved = true;
+        if (n < next.length) {
+          this.pending[0] = next.slice(n);
+          break;
+        }
+      }
       this.pending.shift();
       moved = true;
     }

@@ -71,6 +71,26 @@ export class Spool {
     return this.files.append(encodeRecords(msgs));
   }
 
+  /**
+   * Appends the longest run of msgs from the front that fits (all of them when they do), so a
+   * pipe chunk larger than the room left (or than a small spool-max-size) goes in parts instead of
+   * never; returns how many went. One message always fits an empty spool (spoolopts' minimum).
+   */
+  appendSome(msgs: readonly LogMessage[]): number {
+    if (this.append(msgs)) return msgs.length;
+    if (this.files.lastFailure !== 'full') return 0; // a failing disk (ENOSPC): smaller tries would fail too
+    let lo = 0; // went in so far
+    let hi = msgs.length; // does not fit (from lo)
+    // Each try is all or nothing: a prefix that does not fit writes nothing.
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (this.append(msgs.slice(lo, mid))) lo = mid;
+      else if (this.files.lastFailure === 'full') hi = mid;
+      else break;
+    }
+    return lo;
+  }
+
   /** Appends several arrays as one all-or-nothing write (a spill of the memory queue). */
   appendAll(arrays: readonly (readonly LogMessage[])[]): boolean {
     return this.files.append(arrays.flatMap((a) => encodeRecords(a)));

@@ -11,7 +11,9 @@ export interface SpoolConfig {
 
 export const SPOOL_OPTS = ['spool-dir', 'spool-max-size'] as const;
 const DEFAULT_MAX = 1_000_000_000; // 1g (decimal, as max-size)
-const MIN_MAX = 64_000; // a few records and a segment: below that the spool could never take a full pipe chunk
+// Room for a few of the largest messages (a 16 KiB chunk of a line, its headers and a segment's):
+// a pipe chunk larger than the room left goes in parts (Spool.appendSome), so any size from here takes lines.
+const MIN_MAX = 64_000;
 
 /**
  * Takes the spool options out of a driver's options (removing them from `rest`). Only drivers

@@ -15,6 +15,8 @@ export class SegmentFiles {
   private total = 0;
   /** Appends that failed on a write error (a full disk) since the last one that went through: one episode, one warning. */
   private failedWrites = 0;
+  /** Why the last append that failed did: it did not fit in maxBytes (`full`), or a write failed (`error`). */
+  lastFailure: 'full' | 'error' | undefined;
 
   /**
    * `startSeq`: the number a first segment gets when there is none (one past the read position's,
@@ -77,7 +79,7 @@ export class SegmentFiles {
   /** Appends encoded records in order, all or nothing; false when they do not fit in maxBytes or a write fails. */
   append(recs: Buffer[]): boolean {
     const need = recs.reduce((n, r) => n + r.length, 0);
-    if (this.total + need + SEGMENT_MAGIC.length > this.maxBytes) return false;
+    if (this.total + need + SEGMENT_MAGIC.length > this.maxBytes) { this.lastFailure = 'full'; return false; }
     const lastBefore = this.last;
     const before = { segs: this.seqs.length, total: this.total, lastSize: lastBefore === undefined ? 0 : this.sizes.get(lastBefore)! };
     try {
@@ -98,6 +100,7 @@ export class SegmentFiles {
       return true;
     } catch (e) {
       // A full disk fails every append until space comes back (each retry, each chunk read): say it once.
+      this.lastFailure = e instanceof SpaceError ? 'full' : 'error';
       if (!(e instanceof SpaceError) && this.failedWrites++ === 0) {
         this.warn(`spool ${this.dir}: write failed: ${(e as Error).message} (not repeated until a write succeeds)`);
       }

@@ -8,6 +8,7 @@ import { LogMessage, message } from '../../engine/logs/message';
 import { Outlet } from '../../engine/logs/outlet';
 import { Spool } from '../../engine/logs/spool';
 import { SpoolSet } from '../../engine/logs/spoolset';
+import { splitSpoolOptions } from '../../engine/logs/spoolopts';
 
 const line = (i: number) => message('stdout', BigInt(i), Buffer.from(`n${String(i).padStart(6, '0')} ${'x'.repeat(90)}`));
 const batch = { maxEvents: 100, maxBytes: 1 << 20, flushMs: 0 };
@@ -134,6 +135,45 @@ describe('Outlet with a spool', () => {
     await o.close();
     assert.deepEqual(d.got, range(0, i * 10));
     assert.equal(droppedTotal(o), 0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // The smallest spool-max-size accepted, and a pipe chunk of 64 KiB (~68,000 bytes of lines): it
+  // is larger than the whole spool, so an all-or-nothing append never took it.
+  const minimum = () => splitSpoolOptions({ 'spool-dir': '/s', 'spool-max-size': '64k' }, 'fluentd', true)!.maxBytes;
+  const CHUNK = 700;
+
+  it('at the smallest spool-max-size, blocking: a pipe chunk larger than the spool goes in parts; every line arrives once, in order', async () => {
+    const dir = tmp();
+    const d = new Switchable();
+    const spool = Spool.open({ dir, maxBytes: minimum() }).ref();
+    const o = new Outlet(d, { delivery: { mode: 'blocking', maxBufferBytes: 4096 }, batch, retry, spool });
+    o.offer(range(0, 10).map(line)); // the server fails: from here on, lines go to the spool
+    await until('a send failed', () => o.stats.errors > 0);
+    assert.equal(o.offer(range(10, CHUNK).map(line)), false, 'more than the spool holds: the pipe waits');
+    assert.ok(spool.bytes > minimum() / 2, `the spool took what fits (${spool.bytes} bytes)`);
+    d.up = true;
+    await o.whenDrained();
+    await o.close();
+    assert.deepEqual(d.got, range(0, 10 + CHUNK));
+    assert.equal(droppedTotal(o), 0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('at the smallest spool-max-size, non-blocking: what fits of a larger pipe chunk is kept, only the rest dropped', async () => {
+    const dir = tmp();
+    const d = new Switchable();
+    const spool = Spool.open({ dir, maxBytes: minimum() }).ref();
+    const o = new Outlet(d, { delivery: { mode: 'non-blocking', maxBufferBytes: 4096 }, batch, retry, spool });
+    o.offer(range(0, 10).map(line));
+    await until('a send failed', () => o.stats.errors > 0);
+    o.offer(range(10, CHUNK).map(line));
+    const dropped = o.stats.dropped['spool-full'] ?? 0;
+    assert.ok(dropped > 0 && dropped < CHUNK, `part of the chunk was kept (${dropped} of ${CHUNK} dropped)`);
+    d.up = true;
+    await o.close();
+    assert.equal(d.got.length + droppedTotal(o), 10 + CHUNK);
+    assert.deepEqual(d.got, range(0, d.got.length), 'the oldest lines, in order');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
