@@ -6,69 +6,17 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestAgent, corral, eventually } from '../helpers/cli';
+import { SseEvent, SseReader } from '../helpers/sse';
 
 const V1 = fs.existsSync('/sys/fs/cgroup/memory/cgroup.procs') && process.getuid?.() === 0;
 const TOKEN = 'web-backend-token-5678';
 const WAIT_MS = 20_000;
 
-interface SseEvent { event: string; data: string }
-
-/** Reads a Server-Sent Events response; next() waits (bounded) for an event that matches. */
-class Sse {
-  readonly events: SseEvent[] = [];
-  private seen = 0;
-  private readonly abort = new AbortController();
-  private wake: (() => void) | undefined;
-  done = false;
-
-  static async open(url: string, headers: Record<string, string> = {}): Promise<Sse> {
-    const s = new Sse();
-    const res = await fetch(url, { headers, signal: s.abort.signal });
-    assert.equal(res.status, 200, `GET ${url}`);
-    void s.pump(res);
-    return s;
-  }
-
-  private async pump(res: Response): Promise<void> {
-    let text = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        text += Buffer.from(chunk).toString('utf8');
-        let end: number;
-        while ((end = text.indexOf('\n\n')) >= 0) {
-          const block = text.slice(0, end);
-          text = text.slice(end + 2);
-          let event = 'message';
-          const data: string[] = [];
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data.push(line.slice(6));
-          }
-          if (data.length) this.events.push({ event, data: data.join('\n') });
-        }
-        this.wake?.();
-      }
-    } catch { /* closed */ }
-    this.done = true;
-    this.wake?.();
-  }
-
-  async next(what: string, match: (e: SseEvent) => boolean): Promise<SseEvent> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      while (this.seen < this.events.length) {
-        const e = this.events[this.seen++]!;
-        if (match(e)) return e;
-      }
-      if (this.done) throw new Error(`stream ended before ${what}; got ${JSON.stringify(this.events.slice(-5))}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`gave up waiting for ${what}; got ${JSON.stringify(this.events.slice(-5))}`);
-      await new Promise<void>((r) => { const t = setTimeout(r, left); this.wake = () => { clearTimeout(t); r(); }; });
-      this.wake = undefined;
-    }
-  }
-
-  close(): void { this.abort.abort(); }
+/** A follow that must open (200), with this file's longer waits. */
+async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
+  const s = await SseReader.open(url, headers, WAIT_MS);
+  assert.equal(s.status, 200, `GET ${url}`);
+  return s;
 }
 
 const lineTexts = (e: SseEvent): string[] =>
@@ -231,34 +179,34 @@ describe('web view backend fixes', { skip: V1 ? false : 'needs root and cgroup v
   it('a follow ends when the workload exited for good, or was removed; not across a restart', async () => {
     const r = await agent.run(['run', '-d', '--name', 'once', '--', 'sh', '-c', 'echo started; exec sleep 300']);
     assert.equal(r.code, 0, r.stderr);
-    const s = await Sse.open(`${base}/api/workloads/once/logs?follow=1`, auth);
+    const s = await openSse(`${base}/api/workloads/once/logs?follow=1`, auth);
     try {
-      await s.next('the line', (e) => lineTexts(e).includes('started'));
+      await s.waitFor('the line', (e) => lineTexts(e).includes('started'));
       // A restart goes on in the same follow.
       assert.equal((await agent.run(['restart', '-t', '0', 'once'])).code, 0);
-      await s.next('the second run\'s line', (e) => lineTexts(e).includes('started'));
+      await s.waitFor('the second run\'s line', (e) => lineTexts(e).includes('started'));
       assert.equal((await agent.run(['stop', '-t', '0', 'once'])).code, 0);
-      await s.next('end', (e) => e.event === 'end');
-      await eventually('the stream closed', async () => s.done);
+      await s.waitFor('end', (e) => e.event === 'end');
+      await eventually('the stream closed', async () => s.ended);
     } finally {
       s.close();
     }
     // Already exited: the follow reads what there is and ends, as `corral logs -f` does.
-    const again = await Sse.open(`${base}/api/workloads/once/logs?follow=1`, auth);
+    const again = await openSse(`${base}/api/workloads/once/logs?follow=1`, auth);
     try {
-      await again.next('end', (e) => e.event === 'end');
+      await again.waitFor('end', (e) => e.event === 'end');
     } finally {
       again.close();
     }
     // A restart policy that will start it again keeps the follow open across the exit.
     const p = await agent.run(['run', '-d', '--name', 'phoenix', '--restart', 'always', '--', 'sh', '-c', 'echo "run $$"; sleep 0.3']);
     assert.equal(p.code, 0, p.stderr);
-    const f = await Sse.open(`${base}/api/workloads/phoenix/logs?follow=1`, auth);
+    const f = await openSse(`${base}/api/workloads/phoenix/logs?follow=1`, auth);
     try {
       const runs = new Set<string>();
-      await f.next('three runs', (e) => { for (const l of lineTexts(e)) runs.add(l); return runs.size >= 3; });
+      await f.waitFor('three runs', (e) => { for (const l of lineTexts(e)) runs.add(l); return runs.size >= 3; });
       assert.equal((await agent.run(['rm', '-f', 'phoenix'])).code, 0);
-      await f.next('end after rm', (e) => e.event === 'end');
+      await f.waitFor('end after rm', (e) => e.event === 'end');
     } finally {
       f.close();
     }
@@ -274,13 +222,13 @@ describe('web view and --live-restore', { skip: V1 ? false : 'needs root and cgr
       const r = await agent.run(['run', '-d', '--name', 't2', '--', 'sh', '-c', 'while :; do echo tick; sleep 1; done']);
       assert.equal(r.code, 0, r.stderr);
       const pid = JSON.parse((await agent.run(['inspect', 't2'])).stdout)[0].State.Pid as number;
-      const s = await Sse.open(`http://${info.WebAddr}/api/workloads/t2/logs?tail=1&follow=1`);
+      const s = await openSse(`http://${info.WebAddr}/api/workloads/t2/logs?tail=1&follow=1`);
       try {
-        await s.next('a tick', (e) => lineTexts(e).includes('tick'));
+        await s.waitFor('a tick', (e) => lineTexts(e).includes('tick'));
         const exited = agent.stopAgent('SIGTERM').then(() => true);
         const gaveUp = new Promise<false>((r) => setTimeout(() => r(false), WAIT_MS));
         assert.equal(await Promise.race([exited, gaveUp]), true, 'the agent exited on SIGTERM');
-        await eventually('the follow closed', async () => s.done);
+        await eventually('the follow closed', async () => s.ended);
       } finally {
         s.close();
         if (agent.running) await agent.stopAgent('SIGKILL');
