@@ -31,6 +31,8 @@ export const EXAMPLES: Record<string, string[]> = {
     '# attached: prints the output, exits with the workload\'s code',
     'corral run --rm -e MODE=once -w /srv/app -- ./migrate.sh --dry-run',
     'corral run -d --name api --log-driver fluentd --log-opt fluentd-address=127.0.0.1:24224 -l team=edge -- ./api',
+    '# to the journal (journalctl CONTAINER_NAME=job), with a disk spool while journald is away',
+    'corral run -d --name job --log-driver journald --log-opt spool-dir=default -- ./job',
   ],
   create: ['# made, not started (corral start batch starts it)', 'corral create --name batch -m 1g --pids-limit 100 -- python3 job.py'],
   start: ['corral start web', 'corral start web worker-1 worker-2'],
@@ -67,7 +69,7 @@ export const EXAMPLES: Record<string, string[]> = {
   system: ['corral system info', 'corral system df -v', 'corral system prune -f'],
   'system info': ['corral system info', 'corral system info --format json'],
   'system df': ['corral system df', 'corral system df -v --format json'],
-  'system prune': ['corral system prune', '# no question asked', 'corral system prune -f'],
+  'system prune': ['corral system prune', '# no question asked', 'corral system prune -f', '# also the unsent spools of removed workloads', 'corral system prune -f --spools'],
   web: ['# prints the address of the running agent\'s page, opens it when there is a display', 'corral web', 'corral web --no-open'],
   completion: ['corral completion bash > /etc/bash_completion.d/corral', 'corral completion zsh > "${fpath[1]}/_corral"'],
 };
