@@ -1,5 +1,6 @@
 import { fullJitter, sleep } from './backoff';
 import { BatchPolicy, LogDriver } from './driver';
+import { MemoryQueue } from './memqueue';
 import { LogMessage, lineLength } from './message';
 import { DeliveryMode } from './mode';
 import { Spool } from './spool';
@@ -51,13 +52,8 @@ export interface OutletOptions {
  * holds the lines and stops the pipe, non-blocking drops them (reason spool-full).
  */
 export class Outlet {
-  private readonly queue: (readonly LogMessage[])[] = [];
-  /** Line bytes of each queued array (kept so a whole array is never summed twice). */
-  private readonly queueBytes: number[] = [];
-  /** Line bytes of the last batch take() returned. */
-  private takenBytes = 0;
-  private head = 0; // index into queue[0] of the first unsent message
-  private bytes = 0;
+  /** The memory buffer (without the batch being sent). */
+  private readonly mem = new MemoryQueue();
   private sending = false;
   private closing = false;
   private readonly abort = new AbortController();
@@ -73,6 +69,8 @@ export class Outlet {
   private readonly pending: (readonly LogMessage[])[] = [];
   /** Line bytes of the memory batch being sent (still counted in `bytes`). */
   private inflight = 0;
+  /** Line bytes held in memory: the queue and the batch being sent from it. */
+  private get bytes(): number { return this.mem.bytes + this.inflight; }
   private readonly spool: Spool | undefined;
   private unsubscribe: (() => void) | undefined;
   readonly stats: OutletStats = { sent: 0, queuedBytes: 0, errors: 0, retries: 0, dropped: { 'buffer-full': 0, 'send-failed': 0, closed: 0 } };
@@ -117,9 +115,7 @@ export class Outlet {
       size = fit;
     }
     if (accepted.length) {
-      this.queue.push(accepted);
-      this.queueBytes.push(size);
-      this.bytes += size;
+      this.mem.push(accepted, size);
       this.stats.queuedBytes = this.bytes;
       if (!this.sending) void this.pump();
     }
@@ -129,9 +125,7 @@ export class Outlet {
   private offerSpooled(msgs: readonly LogMessage[], s: Spool): boolean {
     const size = byteSize(msgs, 0, msgs.length);
     if (!this.pending.length && s.empty && !s.readByOther(this) && !this.failing && this.bytes + size <= this.opts.delivery.maxBufferBytes) {
-      this.queue.push(msgs);
-      this.queueBytes.push(size);
-      this.bytes += size;
+      this.mem.push(msgs, size);
       this.stats.queuedBytes = this.bytes;
       this.kick();
       return true;
@@ -163,15 +157,11 @@ export class Outlet {
    */
   private spill(failed?: readonly LogMessage[]): boolean {
     const s = this.spool;
-    if (!s || (!failed && !this.queue.length) || !s.empty || s.readByOther(this)) return false;
-    const arrays = failed ? [failed] : [];
-    for (let i = 0; i < this.queue.length; i++) arrays.push(i === 0 && this.head ? this.queue[0]!.slice(this.head) : this.queue[i]!);
+    if (!s || (!failed && this.mem.empty) || !s.empty || s.readByOther(this)) return false;
+    const arrays = failed ? [failed, ...this.mem.arrays()] : this.mem.arrays();
     if (!s.appendAll(arrays)) return false;
-    this.queue.length = 0;
-    this.queueBytes.length = 0;
-    this.head = 0;
+    this.mem.clear(); // what is left in memory is the batch in flight
     if (failed) s.claim(this); // nobody else reads it: its first lines are the batch in flight
-    this.bytes = this.inflight;
     this.stats.queuedBytes = this.bytes;
     this.releaseWaiters();
     return true;
@@ -243,18 +233,16 @@ export class Outlet {
     try {
       for (;;) {
         if (this.abort.signal.aborted) { this.dropAll(); break; }
-        if (this.bytes > 0 || this.queue.length) {
+        if (this.bytes > 0 || !this.mem.empty) {
           const { flushMs, maxEvents, maxBytes } = this.opts.batch;
-          if (flushMs > 0 && !this.closing && this.bytes < maxBytes && this.countQueued(maxEvents) < maxEvents) {
+          if (flushMs > 0 && !this.closing && this.bytes < maxBytes && this.mem.count(maxEvents) < maxEvents) {
             await sleep(flushMs, this.abort.signal);
           }
-          const batch = this.take(maxEvents, maxBytes);
+          const batch = this.mem.take(maxEvents, maxBytes);
           if (!batch.length) break;
-          const size = this.takenBytes;
-          this.inflight = size;
+          this.inflight = this.mem.takenBytes; // still counted in `bytes` until sent
           await this.deliver(batch, true);
           this.inflight = 0;
-          this.bytes -= size;
           this.stats.queuedBytes = this.bytes;
           this.releaseWaiters();
           continue;
@@ -308,10 +296,8 @@ export class Outlet {
       const next = this.pending[0]!;
       const size = byteSize(next, 0, next.length);
       // Nothing older anywhere and the server answers: memory will do (a spool that cannot be written, disk full).
-      if (s.empty && !s.readByOther(this) && !this.failing && !this.queue.length && this.bytes + size <= this.opts.delivery.maxBufferBytes) {
-        this.queue.push(next);
-        this.queueBytes.push(size);
-        this.bytes += size;
+      if (s.empty && !s.readByOther(this) && !this.failing && this.mem.empty && this.bytes + size <= this.opts.delivery.maxBufferBytes) {
+        this.mem.push(next, size);
         this.stats.queuedBytes = this.bytes;
       } else {
         const n = s.appendSome(next);
@@ -368,66 +354,19 @@ export class Outlet {
   }
 
   /**
-   * Takes up to maxEvents messages / maxBytes line bytes. A lone queued array that fits is passed
-   * on without copying; several are merged, so a driver gets full batches when lines pile up.
-   */
-  private take(maxEvents: number, maxBytes: number): readonly LogMessage[] {
-    const first = this.queue[0];
-    if (!first) return [];
-    const next = this.queue[1];
-    const nextFits = next !== undefined && first.length + next.length <= maxEvents && this.queueBytes[0]! + this.queueBytes[1]! <= maxBytes;
-    if (this.head === 0 && first.length <= maxEvents && this.queueBytes[0]! <= maxBytes && !nextFits) {
-      this.queue.shift();
-      this.takenBytes = this.queueBytes.shift()!;
-      return first;
-    }
-    const out: LogMessage[] = [];
-    let size = 0;
-    while (this.queue.length && out.length < maxEvents) {
-      const seg = this.queue[0]!;
-      const m = seg[this.head]!;
-      if (out.length && size + lineLength(m) > maxBytes) break;
-      out.push(m);
-      size += lineLength(m);
-      this.queueBytes[0]! -= lineLength(m);
-      if (++this.head === seg.length) { this.queue.shift(); this.queueBytes.shift(); this.head = 0; }
-    }
-    this.takenBytes = size;
-    return out;
-  }
-
-  private countQueued(limit: number): number {
-    let n = -this.head;
-    for (const seg of this.queue) { n += seg.length; if (n >= limit) break; }
-    return n;
-  }
-
-  /**
    * drop-policy=oldest: frees at least `need` bytes by dropping queued lines from the front.
    * A batch already handed to the driver stays; what still does not fit is dropped from the new lines.
    */
   private dropOldest(need: number): void {
-    let freed = 0;
-    while (freed < need && this.queue.length) {
-      const seg = this.queue[0]!;
-      const len = lineLength(seg[this.head]!);
-      freed += len;
-      this.queueBytes[0]! -= len;
-      this.stats.dropped['buffer-full']++;
-      if (++this.head === seg.length) { this.queue.shift(); this.queueBytes.shift(); this.head = 0; }
-    }
-    this.bytes -= freed;
+    this.stats.dropped['buffer-full'] += this.mem.dropOldest(need);
     this.stats.queuedBytes = this.bytes;
   }
 
   private dropAll(): void {
     this.spill(); // with a spool that can take them in order, they wait on disk for the next agent
-    this.stats.dropped.closed += this.countQueued(Infinity);
+    this.stats.dropped.closed += this.mem.dropAll();
     for (const p of this.pending.splice(0)) this.stats.dropped.closed += p.length;
-    this.queue.length = 0;
-    this.queueBytes.length = 0;
-    this.head = 0;
-    this.bytes = 0;
+    this.inflight = 0; // the pump drops between batches: nothing is in flight
     this.stats.queuedBytes = 0;
   }
 
