@@ -73,7 +73,8 @@ function needsCache(configs: readonly LogConfig[]): boolean {
 
 /**
  * Whether a run writes a local json-file log (a json-file driver, or the cache), from the configs
- * alone: no option is parsed and no file read, so ps and inspect stay cheap.
+ * alone: only the options of drivers that say they may write it (json-file, journald) are parsed,
+ * and no file is read, so ps and inspect stay cheap.
  */
 export function keepsLocalLog(configs: readonly LogConfig[]): boolean {
   if (configs.some((c) => !findDriver(c.type))) return false; // a stored config this agent cannot run

@@ -15,7 +15,7 @@ export interface SpoolAccess {
   set: SpoolSet;
   root: string;
   /** A spool-dir in use (so the agent finds what it holds after a restart, its workload gone or not). */
-  remember?(root: string): void;
+  remember(root: string): void;
 }
 
 /**
@@ -25,8 +25,7 @@ export interface SpoolAccess {
  */
 export async function openOutlets(
   plan: readonly PlannedOutlet[], ctx: DriverContext, warn: (text: string) => void,
-  event: (action: string, attrs: Record<string, string>) => void = () => {},
-  spools?: SpoolAccess,
+  event: (action: string, attrs: Record<string, string>) => void, spools: SpoolAccess,
 ): Promise<Outlet[]> {
   const opened: Outlet[] = [];
   try {
@@ -58,17 +57,16 @@ export async function openOutlets(
 
 /** A planned outlet's spool, `<spool-dir>/<workload-id>/<driver>/` (shared with an earlier run's outlet still sending from it). */
 function openSpool(
-  p: PlannedOutlet, ctx: DriverContext, spools: SpoolAccess | undefined, warn: (text: string) => void,
+  p: PlannedOutlet, ctx: DriverContext, spools: SpoolAccess, warn: (text: string) => void,
   event: (action: string, attrs: Record<string, string>) => void,
 ): Spool | undefined {
-  if (!spools) throw new Error(`${p.name}: spool-dir is set but this agent has no spool folder`);
   const dir = spoolDirOf(p.spool!, spools.root, ctx.id, p.name);
   const owner: SpoolOwner = {
     log: p.config,
     workload: { id: ctx.id, name: ctx.name, labels: { ...ctx.labels }, env: [...ctx.env], created: String(ctx.created) },
   };
   try {
-    spools.remember?.(p.spool!.dir === 'default' ? spools.root : p.spool!.dir);
+    spools.remember(p.spool!.dir === 'default' ? spools.root : p.spool!.dir);
     return spools.set.acquire({
       dir, maxBytes: p.spool!.maxBytes, meta: owner,
       warn: (text) => { warn(`${p.name}: ${text}`); event('log-spool-warning', { driver: p.name, warning: text }); },

@@ -34,6 +34,13 @@ export function intParam(q: URLSearchParams, key: string, dflt?: number, range: 
   return n;
 }
 
+/** `tail` of a log read: a number of lines, `all` (or absent, or negative) for every line. */
+export function tailParam(q: URLSearchParams): number | undefined {
+  if (q.get('tail') === 'all') return undefined;
+  const n = intParam(q, 'tail');
+  return n === undefined || n < 0 ? undefined : n;
+}
+
 /** `t` of stop/restart: seconds before SIGKILL (default 10), -1 for none; 400 beyond what a timer holds. */
 export function stopTimeoutParam(q: URLSearchParams): number {
   return intParam(q, 't', 10, { min: -1, max: MAX_STOP_TIMEOUT_SEC, expected: STOP_TIMEOUT_RANGE })!;
@@ -191,9 +198,8 @@ export async function restartWorkload(w: Workload, timeoutSec: number): Promise<
 
 /** A log as NDJSON records, with tail/since/until/follow from the query; follows only a `live` one. */
 export async function streamLog(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, reader: LogReader, live: boolean): Promise<undefined> {
-  const tail = intParam(query, 'tail');
   const o: ReadOptions = {
-    tail: tail === undefined || tail < 0 ? undefined : tail,
+    tail: tailParam(query),
     since: nsParam(query, 'since'),
     until: nsParam(query, 'until'),
     follow: query.get('follow') === '1' && live,

@@ -65,7 +65,7 @@ export class ApiServer {
 }
 
 /** A workload reference from the path; `%` alone or a cut `%E0%A4` is a bad request, not a crash. */
-function decodeRef(text: string): string {
+export function decodeRef(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import { ApiClient } from '../api/client';
 import { ApiError } from '../errors';
 
+/** This checkout's CLI, for the agents it starts and the units it writes. */
+export const CORRAL_BIN = path.join(__dirname, '..', '..', '..', 'bin', 'corral');
+
 /** What every command needs: where the agent lives and a client that reaches it. */
 export class CliContext {
   constructor(readonly dataRoot: string) {}
@@ -30,8 +33,7 @@ export class CliContext {
   private startAgent(): void {
     fs.mkdirSync(this.dataRoot, { recursive: true, mode: 0o711 });
     const logFd = fs.openSync(path.join(this.dataRoot, 'agent.log'), 'a', 0o640);
-    const bin = path.join(__dirname, '..', '..', '..', 'bin', 'corral');
-    const child = spawn(process.execPath, [bin, '--data-root', this.dataRoot, 'agent'], {
+    const child = spawn(process.execPath, [CORRAL_BIN, '--data-root', this.dataRoot, 'agent'], {
       detached: true, stdio: ['ignore', logFd, logFd], env: process.env,
     });
     child.unref();

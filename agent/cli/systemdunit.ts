@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { CORRAL_BIN } from './context';
 
 /** The unit that runs this corral's agent under systemd, restarting it and leaving workloads to the next one. */
 export function systemdUnit(execStart: string, dataRoot: string, env: Readonly<Record<string, string>> = {}): string {
@@ -30,8 +31,7 @@ WantedBy=multi-user.target
 export function installUnit(dir: string, dataRoot: string, agentArgs: readonly string[] = [], env: Readonly<Record<string, string>> = {}): string {
   // systemd starts the agent in /: a relative data root would be another folder there.
   dataRoot = path.resolve(dataRoot);
-  const bin = path.join(__dirname, '..', '..', '..', 'bin', 'corral');
-  const args = [process.execPath, bin, '--data-root', dataRoot, 'agent', '--live-restore', ...agentArgs.filter((a) => a !== '--live-restore')];
+  const args = [process.execPath, CORRAL_BIN, '--data-root', dataRoot, 'agent', '--live-restore', ...agentArgs.filter((a) => a !== '--live-restore')];
   const execStart = args.map(unitWord).join(' ');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'corral.service');

@@ -21,7 +21,7 @@ export function registerWeb(program: Command, ctx: () => CliContext): void {
     .option('--no-open', 'only print the address')
     .action(async (o: { open: boolean }) => {
       const info = await (await ctx().client()).json<Info>('GET', '/system/info');
-      const addr = info.WebAddr && info.WebAddr !== 'off' ? parseWebAddr(info.WebAddr) : null;
+      const addr = parseWebAddr(info.WebAddr ?? 'off');
       if (!addr) throw new Error('the agent serves no web view: start it with --web-addr 127.0.0.1:9324 (corral agent --web-addr 127.0.0.1:9324)');
       const url = localUrl(addr);
       console.log(url);

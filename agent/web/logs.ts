@@ -1,10 +1,11 @@
 import type * as http from 'node:http';
 import { LogMessage, endsLine } from '../../engine/logs/message';
 import { ReadOptions } from '../../engine/logs/reader';
+import { sleep } from '../../engine/logs/backoff';
 import { parseTimeArg } from '../../engine/logs/timearg';
 import { formatRFC3339Nano } from '../../engine/logs/timefmt';
 import { badRequest } from '../errors';
-import { write } from '../routes';
+import { tailParam, write } from '../routes';
 import { SseStream } from './sse';
 import { Named } from './workloads';
 
@@ -28,10 +29,7 @@ export function timeParam(q: URLSearchParams, key: string, nowNs: bigint): bigin
 /** `tail`, `since`, `until` as `corral logs` takes them (since/until: 10m, RFC 3339 or Unix seconds). */
 export function readOptionsOf(q: URLSearchParams, nowNs: bigint): Omit<ReadOptions, 'follow'> {
   const time = (key: string) => timeParam(q, key, nowNs);
-  const t = q.get('tail');
-  if (t !== null && t !== '' && t !== 'all' && !/^-?\d+$/.test(t)) throw badRequest(`invalid value "${t}" for tail: expected a number of lines or "all"`);
-  const tail = t === null || t === '' || t === 'all' || Number(t) < 0 ? undefined : Number(t);
-  return { tail, since: time('since'), until: time('until') };
+  return { tail: tailParam(q), since: time('since'), until: time('until') };
 }
 
 /** Lines that come within this window go out as one `lines` event. */
@@ -63,13 +61,6 @@ class Batcher {
     this.sse.send(out.length === 1 ? 'line' : 'lines', out.length === 1 ? out[0] : out);
   }
 }
-
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  if (signal.aborted) { resolve(); return; }
-  const t = setTimeout(done, ms);
-  function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-  signal.addEventListener('abort', done, { once: true });
-});
 
 /**
  * A workload's log as SSE. With follow it goes on across restarts (waiting for the workload to

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { decodeRef } from '../api/server';
 import { ApiError } from '../errors';
 import { redactText } from '../redact';
 import { Answer, ApiRoute, WebApiDeps, apiRoutes } from './api';
@@ -118,9 +119,7 @@ export class WebServer {
       throw new ApiError(other ? 405 : 404, other ? `method ${req.method} not allowed for ${pathname}` : `no such endpoint: ${req.method} ${pathname}`);
     }
     const m = route.pattern.exec(pathname)!;
-    let ref = '';
-    try { ref = decodeURIComponent(m[1] ?? ''); } catch { throw new ApiError(400, `invalid workload reference in the path: "${m[1]}" is not URL-encoded text`); }
-    const a: Answer = await route.handler({ ref, query, req, res });
+    const a: Answer = await route.handler({ ref: decodeRef(m[1] ?? ''), query, req, res });
     if (a && !res.headersSent) answer(res, a.status, a.body);
   }
 

@@ -1,3 +1,4 @@
+import { sleep } from '../../engine/logs/backoff';
 import { LogMessage } from '../../engine/logs/message';
 import { LogReader, ReadOptions, ReadWarning } from '../../engine/logs/reader';
 import { decodeEntry, entrySequence, JournalJson } from './decode';
@@ -117,11 +118,7 @@ export class JournalReader implements LogReader {
         if (quiet >= FOLLOW_RESTARTS) {
           throw failed ?? new Error(`journalctl -f exited ${FOLLOW_RESTARTS} times in a row without an entry; the follow of ${this.src.id.slice(0, 12)} stops`);
         }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, RESTART_MS);
-          function done() { clearTimeout(t); stop.signal.removeEventListener('abort', done); resolve(); }
-          stop.signal.addEventListener('abort', done, { once: true });
-        });
+        await sleep(RESTART_MS, stop.signal);
       }
     } finally {
       for (const t of timers) clearTimeout(t);

@@ -1,19 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { native } from '../../engine/native';
+import { errnoError, native } from '../../engine/native';
 
 const E = os.constants.errno;
 
 /** What one send did: the datagram went, the receiver's queue is full, or an error to act on. */
 export type SendOutcome = { ok: true } | { ok: false; again: boolean; error: NodeJS.ErrnoException };
-
-export function errnoError(errno: number, what: string): NodeJS.ErrnoException {
-  const code = Object.entries(E).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
-  const e: NodeJS.ErrnoException = new Error(`${what}: ${code}`);
-  e.code = code;
-  e.errno = errno;
-  return e;
-}
 
 const FULL: SendOutcome = { ok: false, again: true, error: errnoError(E.EAGAIN, 'journald\'s socket queue is full') };
 
@@ -49,7 +41,7 @@ export class JournalSocket {
     }
     let n = native!.dgramSend(this.fd, datagram);
     // Too large for one datagram: the protocol's way is the entry in a sealed memfd, passed as an fd.
-    if (n === -E.EMSGSIZE && typeof native!.dgramSendMemfd === 'function') n = native!.dgramSendMemfd(this.fd, datagram);
+    if (n === -E.EMSGSIZE) n = native!.dgramSendMemfd(this.fd, datagram);
     if (n >= 0) return { ok: true };
     const errno = -n;
     if (errno === E.EAGAIN) return FULL; // the hot case under load: no new Error each time
@@ -65,7 +57,6 @@ export class JournalSocket {
    */
   async waitWritable(ms: number): Promise<void> {
     if (this.fd < 0 || !native) return;
-    if (typeof native.waitWritable !== 'function') return new Promise((r) => setTimeout(r, 1)); // an addon built before it
     const wait = native.waitWritable(this.fd, ms);
     this.waiting = wait;
     try {

@@ -1,18 +1,10 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { native } from '../../engine/native';
+import { errnoError, native } from '../../engine/native';
 
 /** Node has no unix datagram sockets; corral's native addon opens them (syslog's usual /dev/log). */
 export const unixgramSupported = (): boolean => native !== null;
-
-function errnoError(errno: number, what: string): NodeJS.ErrnoException {
-  const code = Object.entries(os.constants.errno).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
-  const e: NodeJS.ErrnoException = new Error(`${what}: ${code}`);
-  e.code = code;
-  e.errno = errno;
-  return e;
-}
 
 /**
  * A connected unix datagram socket, shaped like the dgram.Socket syslog-client sends through:

@@ -27,10 +27,11 @@ export function recover(files: SegmentFiles, warn: (text: string) => void): Posi
   const last = files.last;
   if (last !== undefined) {
     const bytes = fs.readFileSync(files.file(last));
-    const valid = Math.max(validLength(bytes), SEGMENT_MAGIC.length);
+    const intact = validLength(bytes); // checksums the whole segment: once
+    const valid = Math.max(intact, SEGMENT_MAGIC.length);
     if (valid < bytes.length) {
       warn(`spool ${dir}: segment ${last}: cut ${bytes.length - valid} bytes of a torn or corrupt tail after the last intact record`);
-      if (validLength(bytes) === 0) fs.writeFileSync(files.file(last), SEGMENT_MAGIC);
+      if (intact === 0) fs.writeFileSync(files.file(last), SEGMENT_MAGIC);
       else fs.truncateSync(files.file(last), valid);
       files.cutLast(valid);
     }

@@ -1,3 +1,4 @@
+import * as util from 'node:util';
 import * as path from 'node:path';
 
 /**
@@ -73,4 +74,14 @@ export function setPipeSize(fd: number, bytes: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The error for a negative errno the addon returned (its calls answer -errno rather than throw). */
+export function errnoError(errno: number, what: string): NodeJS.ErrnoException {
+  let code: string;
+  try { code = util.getSystemErrorName(-errno); } catch { code = `E${errno}`; }
+  const e: NodeJS.ErrnoException = new Error(`${what}: ${code}`);
+  e.code = code;
+  e.errno = errno;
+  return e;
 }

@@ -135,6 +135,9 @@ describe('web view backend fixes', { skip: V1 ? false : 'needs root and cgroup v
     const tail = await unixApi(agent.socket, 'GET', '/workloads/stubborn/logs?tail=99999999999999999999');
     assert.equal(tail.status, 400);
     assert.match(tail.body, /for tail: expected a whole number/);
+    const webTail = await fetch(`${base}/api/workloads/stubborn/logs?tail=99999999999999999999`, { headers: auth });
+    assert.equal(webTail.status, 400, 'the web API reads tail as the unix API does');
+    assert.match(await webTail.text(), /for tail: expected a whole number/);
 
     // -1: SIGTERM (ignored here) and no SIGKILL: the stop waits until something else ends the workload.
     const stop = agent.run(['stop', '-t', '-1', 'stubborn']);
