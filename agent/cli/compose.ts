@@ -10,6 +10,7 @@ import { Current, ownedBy, plan } from '../compose/plan';
 import { configText } from '../compose/print';
 import { ComposeError } from '../compose/problems';
 import { CliContext } from './context';
+import { stopSeconds } from './lifecycle';
 
 interface FileOpts { file?: string; projectName?: string; timeout: string }
 
@@ -21,10 +22,6 @@ function withFileOptions(cmd: Command): Command {
     .option('-p, --project-name <name>', 'project name (default: the file\'s directory name)');
 }
 
-function seconds(text: string): number {
-  if (!/^\d+$/.test(text)) throw new Error(`invalid value "${text}" for --timeout: expected whole seconds`);
-  return Number(text);
-}
 
 /** Every workload the agent has, as `up` compares them. */
 async function currentWorkloads(c: ApiClient): Promise<Current[]> {
@@ -66,7 +63,7 @@ export function registerCompose(program: Command, ctx: () => CliContext): void {
     .option('-d, --detach', 'return once started instead of following their logs')
     .option('-t, --timeout <seconds>', 'seconds to wait for a workload to stop before killing it', '10')
     .action(fileErrors(async (o: FileOpts & { detach?: boolean }) => {
-      const timeout = seconds(o.timeout);
+      const timeout = stopSeconds(o.timeout, '--timeout');
       const { c, project, current, desired } = await load(ctx, o);
       const sinceNs = BigInt(Date.now()) * 1_000_000n;
       const ok = await applyPlan(c, plan(project.name, desired, current), timeout, say);
@@ -89,7 +86,7 @@ export function registerCompose(program: Command, ctx: () => CliContext): void {
     .option('-t, --timeout <seconds>', 'seconds to wait for a workload to stop before killing it', '10')
     .action(fileErrors(async (o: FileOpts) => {
       // Only the project name is needed: down works even when the file is broken, or gone with -p.
-      const timeout = seconds(o.timeout);
+      const timeout = stopSeconds(o.timeout, '--timeout');
       const name = o.projectName !== undefined ? projectName(o.projectName, '') : projectName(undefined, composeFile(o.file).file);
       const c = await ctx().client();
       const ours = ownedBy(name, await currentWorkloads(c));

@@ -21,10 +21,10 @@ function simple(program: Command, ctx: () => CliContext, name: string, descripti
     });
 }
 
-/** -t/--time of stop and restart: seconds before SIGKILL, -1 for none (as Docker), at most what a timer holds. */
-function seconds(text: string | boolean | undefined): number {
+/** A stop timeout flag (stop/restart -t, up/down -t): seconds before SIGKILL, -1 for none (as Docker), at most what a timer holds. */
+export function stopSeconds(text: string | boolean | undefined, flag = '--time'): number {
   if (text === undefined || typeof text === 'boolean') return 10;
-  if (!/^-?\d+$/.test(text) || !validStopTimeout(Number(text))) throw new Error(`invalid value "${text}" for --time: expected ${STOP_TIMEOUT_RANGE}`);
+  if (!/^-?\d+$/.test(text) || !validStopTimeout(Number(text))) throw new Error(`invalid value "${text}" for ${flag}: expected ${STOP_TIMEOUT_RANGE}`);
   return Number(text);
 }
 
@@ -34,11 +34,11 @@ export function registerLifecycle(program: Command, ctx: () => CliContext): void
     return ref;
   });
   simple(program, ctx, 'stop', 'stop workloads: SIGTERM, then SIGKILL after a grace period', async (ref, o) => {
-    await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/stop?t=${seconds(o['time'])}`);
+    await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/stop?t=${stopSeconds(o['time'])}`);
     return ref;
   }).option('-t, --time <seconds>', 'seconds to wait before killing (-1: never kill)', '10');
   simple(program, ctx, 'restart', 'restart workloads', async (ref, o) => {
-    await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/restart?t=${seconds(o['time'])}`);
+    await (await ctx().client()).json('POST', `/workloads/${encodeURIComponent(ref)}/restart?t=${stopSeconds(o['time'])}`);
     return ref;
   }).option('-t, --time <seconds>', 'seconds to wait before killing (-1: never kill)', '10');
   simple(program, ctx, 'kill', 'send a signal to workloads', async (ref, o) => {

@@ -121,6 +121,20 @@ describe('CLI fixes from QA: run --rm, -w, pipes, corral.yaml, events filters', 
     }
   });
 
+  it('up and down take -t as stop does (-1 waits without SIGKILL), and refuse anything else naming --timeout', async () => {
+    const dir = fs.mkdtempSync(path.join(agent.root, 'proj-t-'));
+    fs.writeFileSync(path.join(dir, 'corral.yaml'), 'workloads:\n  tee:\n    command: ["sleep", "60"]\n');
+    for (const args of [['up', '-d', '-t', 'x'], ['down', '-t', '99999999'], ['up', '-d', '-t', '-2']]) {
+      const r = await corralIn(dir, agent.root, args);
+      assert.equal(r.code, 125, args.join(' '));
+      assert.match(r.stderr, /invalid value "[^"]+" for --timeout: expected seconds from 0 to 2147483, or -1 to wait without SIGKILL/);
+    }
+    const up = await corralIn(dir, agent.root, ['up', '-d', '-t', '-1']);
+    assert.equal(up.code, 0, up.stderr);
+    const down = await corralIn(dir, agent.root, ['down', '-t', '0']);
+    assert.equal(down.code, 0, down.stderr);
+  });
+
   it('events refuses an empty filter value, naming the key (CLI and API)', async () => {
     for (const key of ['event', 'container', 'type', 'label', 'host']) {
       const r = await agent.run(['events', '--since', '1m', '--until', '0s', '--filter', `${key}=`]);
@@ -130,6 +144,10 @@ describe('CLI fixes from QA: run --rm, -w, pipes, corral.yaml, events filters', 
       assert.equal(a.status, 400, a.body);
       assert.match(JSON.parse(a.body).message, new RegExp(`invalid filter '${key}=': the value is empty`));
     }
+    // A filter value must be a list of texts, not a text.
+    const notList = await api(agent.socket, 'GET', `/events?until=1&filters=${encodeURIComponent(JSON.stringify({ event: 'die' }))}`);
+    assert.equal(notList.status, 400, notList.body);
+    assert.match(JSON.parse(notList.body).message, /expected JSON like \{"event":\["die"\]\} \(each key a list of texts\)/);
     await eventually('a valid filter still answers', async () => (await agent.run(['events', '--since', '1m', '--until', '0s', '--filter', 'event=create'])).code === 0);
   });
 });
