@@ -163,6 +163,8 @@ describe('journald driver against a real systemd-journald', { skip }, () => {
     assert.throws(() => journald.parseOptions({ 'journald-require': 'maybe' }), /journald-require: expected true or false/);
     assert.throws(() => journald.parseOptions({ 'labels-regex': '(' }), /labels-regex/);
     assert.throws(() => journald.parseOptions({ 'journald-socket': 'relative' }), /journald-socket: expected an absolute path/);
+    assert.throws(() => journald.parseOptions({ 'journald-socket': `/${'s'.repeat(107)}` }), /journald-socket: a unix socket path is at most 107 bytes/);
+    assert.throws(() => journald.parseOptions({ tag: '{{.Bogus}}' }), /tag/);
     assert.equal(journald.parseOptions({}).require, true);
   });
 
