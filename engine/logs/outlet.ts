@@ -122,9 +122,14 @@ export class Outlet {
     return this.bytes < max;
   }
 
+  /** With a spool, memory may take `size` more bytes only when nothing older is on disk and the server answers. */
+  private memoryTakes(s: Spool, size: number): boolean {
+    return s.empty && !s.readByOther(this) && !this.failing && this.bytes + size <= this.opts.delivery.maxBufferBytes;
+  }
+
   private offerSpooled(msgs: readonly LogMessage[], s: Spool): boolean {
     const size = byteSize(msgs, 0, msgs.length);
-    if (!this.pending.length && s.empty && !s.readByOther(this) && !this.failing && this.bytes + size <= this.opts.delivery.maxBufferBytes) {
+    if (!this.pending.length && this.memoryTakes(s, size)) {
       this.mem.push(msgs, size);
       this.stats.queuedBytes = this.bytes;
       this.kick();
@@ -296,7 +301,7 @@ export class Outlet {
       const next = this.pending[0]!;
       const size = byteSize(next, 0, next.length);
       // Nothing older anywhere and the server answers: memory will do (a spool that cannot be written, disk full).
-      if (s.empty && !s.readByOther(this) && !this.failing && this.mem.empty && this.bytes + size <= this.opts.delivery.maxBufferBytes) {
+      if (this.mem.empty && this.memoryTakes(s, size)) {
         this.mem.push(next, size);
         this.stats.queuedBytes = this.bytes;
       } else {
