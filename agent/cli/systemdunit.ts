@@ -40,22 +40,26 @@ export function installUnit(dir: string, dataRoot: string, agentArgs: readonly s
   return file;
 }
 
-/** One ExecStart word: quoted (systemd's C-style) when it holds spaces, quotes, backslashes or specifiers. */
-function unitWord(a: string): string {
-  if (/^[^\s"'\\%$;]+$/.test(a)) return a;
-  return `"${a.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+/**
+ * A double-quoted unit-file word (systemd's C-style): backslash, quote and control characters
+ * escaped, %% for a specifier's %, and in ExecStart (`dollar`) $$ for a variable's $.
+ */
+function quoteUnit(text: string, dollar: boolean): string {
+  let esc = text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')
+    .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  if (dollar) esc = esc.replace(/\$/g, '$$$$');
+  return `"${esc}"`;
 }
 
-/**
- * One Environment= assignment (systemd.exec): quoted, with C escapes for backslash, quote and
- * control characters, and %% for a specifier's %; `$` means nothing there and stays.
- */
+/** One ExecStart word: quoted when it holds spaces, quotes, backslashes, specifiers or control characters. */
+function unitWord(a: string): string {
+  return /^[^\s"'\\%$;\x00-\x1f\x7f]+$/.test(a) ? a : quoteUnit(a, true);
+}
+
+/** One Environment= assignment (systemd.exec); `$` means nothing there and stays. */
 export function envAssignment(key: string, value: string): string {
   const kv = `${key}=${value}`;
-  if (/^[A-Za-z0-9_=/.:,@+-]+$/.test(kv)) return kv;
-  const esc = kv.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')
-    .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return `"${esc}"`;
+  return /^[A-Za-z0-9_=/.:,@+-]+$/.test(kv) ? kv : quoteUnit(kv, false);
 }
 
 /**

@@ -110,15 +110,16 @@ describe('corral system', () => {
     }
   });
 
-  it('agent --install quotes Environment= values as systemd reads them (spaces, %, $, quotes, backslashes)', async () => {
-    const root = path.join(agent.root, 'qa root%h$HOME "q" \\b');
+  it('agent --install quotes ExecStart words and Environment= values as systemd reads them (spaces, %, $, quotes, backslashes, control characters)', async () => {
+    const root = path.join(agent.root, 'qa root%h$HOME "q" \\b\tt');
     const dir = path.join(agent.root, 'units-odd');
     const r = await corral(root, ['agent', '--install', dir]);
     assert.equal(r.code, 0, r.stderr);
     const file = path.join(dir, 'corral.service');
     const unit = fs.readFileSync(file, 'utf8');
-    const quoted = root.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
+    const quoted = root.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\t/g, '\\x09');
     assert.ok(unit.includes(`\nEnvironment="CORRAL_ROOT=${quoted}"\n`), unit);
+    assert.ok(unit.includes(` --data-root "${quoted.replace(/\$/g, '$$$$')}" agent `), unit);
     if (HAS_SYSTEMD_ANALYZE) {
       const v = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8', timeout: 30_000 });
       const aboutUnit = `${v.stdout}${v.stderr}`.split('\n').filter((l) => l.includes(file));
